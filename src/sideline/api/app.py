@@ -1,0 +1,82 @@
+"""Application factory: ``create_app()`` builds the FastAPI app for one set of settings."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from sideline import __version__
+from sideline.api.errors import error_response, install_error_handlers
+from sideline.api.routers import auth, health, jobs, orgs
+from sideline.services import Services, build_services
+from sideline.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (auth, orgs, jobs):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = app.state.services is None
+        if owned:
+            app.state.services = build_services(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+                app.state.services = None
+
+    app = FastAPI(title="Sideline", version=__version__, lifespan=lifespan, docs_url="/docs",
+                  openapi_url=f"{API_PREFIX}/openapi.json",
+                  description="Sports performance analytics. All organisation data lives under /api/v1/orgs/{org_id}.")
+    app.state.services = services
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = rid[:64]
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    app.include_router(api_router())
+    app.include_router(health.router)
+    _mount_web_app(app)
+    return app
+
+
+def _mount_web_app(app: FastAPI) -> None:
+    """Serve the built web app at / with a fallback to index.html so deep links work."""
+    index = STATIC_DIR / "index.html"
+    if (STATIC_DIR / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str, request: Request):
+        if path.startswith(("api/", "docs", "healthz", "readyz", "metrics")):
+            return error_response(request, 404, "not_found", f"No such endpoint: {request.method} /{path}")
+        candidate = (STATIC_DIR / path).resolve()
+        if path and candidate.is_file() and STATIC_DIR.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        if index.is_file():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return JSONResponse({"message": "Sideline API is running; the web app is not built (run `make web`).",
+                             "docs": "/docs"}, status_code=200)

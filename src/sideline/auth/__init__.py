@@ -1,0 +1,1 @@
+"""Passwords, tokens, API keys and the principal that every request acts as."""

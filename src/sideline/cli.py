@@ -1,0 +1,200 @@
+"""The ``sideline`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Optional
+
+import typer
+
+from sideline import __version__
+from sideline.settings import ConfigurationError, Settings, get_settings
+
+app = typer.Typer(help="Sideline: self-hostable sports performance analytics.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and organisations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+DEMO_EMAIL = "demo@sideline.local"
+DEMO_PASSWORD = "sideline-demo"
+DEMO_ORG = "Demo Club"
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        fail(str(exc), 2)
+        raise  # unreachable
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sideline {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                                        help="Print the version and exit.")) -> None:
+    from sideline.logs import configure_logging
+
+    configure_logging(settings())
+
+
+def _database():
+    from sideline.storage.db import Database
+
+    return Database.from_settings(settings())
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations (creates the embedded database on first use)."""
+    from sideline.storage.migrate import upgrade
+
+    db = _database()
+    try:
+        upgrade(db.engine, revision)
+    except Exception as exc:  # connection refused, permissions: one line, not a traceback
+        fail(f"could not migrate {db.engine.url.render_as_string(hide_password=True)}: {exc.__class__.__name__}: "
+             f"{str(exc).splitlines()[0] if str(exc) else ''}")
+    typer.echo(f"database at revision {revision}: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    from sideline.storage.migrate import current_revision, head_revision
+
+    db = _database()
+    typer.echo(f"current: {current_revision(db.engine)}  head: {head_revision()}")
+
+
+def _require_schema(db) -> None:
+    from sideline.storage.migrate import is_up_to_date
+
+    try:
+        ok = is_up_to_date(db.engine)
+    except Exception as exc:
+        fail(f"cannot reach the database: {exc.__class__.__name__}")
+    if not ok:
+        fail("the database schema is not up to date; run `sideline db upgrade`")
+
+
+def ensure_user(session, email: str, password: str, name: str = "", *, superuser: bool = False):
+    from sqlalchemy import func, select
+
+    from sideline.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+    from sideline.storage.models import User
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        fail(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None:
+        user = User(email=email.lower(), name=name, password_hash=hash_password(password), is_superuser=superuser)
+        session.add(user)
+        session.flush()
+    return user
+
+
+@users_app.command("create")
+def users_create(email: str, password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+                 name: str = "", organisation: Optional[str] = typer.Option(None, help="Create or join this organisation"),
+                 role: str = typer.Option("owner", help="Role in the organisation"),
+                 superuser: bool = False) -> None:
+    """Create a user (and optionally an organisation they belong to)."""
+    from sqlalchemy import select
+
+    from sideline.api.routers.orgs import create_organisation
+    from sideline.storage.models import Membership, Organisation, Role
+
+    if "@" not in email:
+        fail(f"not an email address: {email!r}")
+    try:
+        role_value = Role(role)
+    except ValueError:
+        fail(f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}")
+    db = _database()
+    _require_schema(db)
+    with db.session() as session:
+        user = ensure_user(session, email, password, name, superuser=superuser)
+        if organisation:
+            org = session.scalar(select(Organisation).where(Organisation.name == organisation))
+            if org is None:
+                org = create_organisation(session, organisation, None)
+            if session.scalar(select(Membership).where(Membership.organisation_id == org.id,
+                                                       Membership.user_id == user.id)) is None:
+                session.add(Membership(organisation_id=org.id, user_id=user.id, role=role_value))
+    typer.echo(f"user {email} ready" + (f" ({role} of {organisation})" if organisation else ""))
+
+
+@app.command()
+def demo() -> None:
+    """Create the demo organisation and login (idempotent)."""
+    from sqlalchemy import select
+
+    from sideline.api.routers.orgs import create_organisation
+    from sideline.storage.migrate import upgrade
+    from sideline.storage.models import Membership, Organisation, Role
+
+    db = _database()
+    upgrade(db.engine)
+    with db.session() as session:
+        user = ensure_user(session, DEMO_EMAIL, DEMO_PASSWORD, "Demo Coach")
+        org = session.scalar(select(Organisation).where(Organisation.slug == "demo-club"))
+        if org is None:
+            org = create_organisation(session, DEMO_ORG, None, "demo-club")
+        if session.scalar(select(Membership).where(Membership.organisation_id == org.id,
+                                                   Membership.user_id == user.id)) is None:
+            session.add(Membership(organisation_id=org.id, user_id=user.id, role=Role.owner))
+    typer.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+@app.command()
+def serve(host: Optional[str] = None, port: Optional[int] = None, workers: int = 1,
+          reload: bool = False) -> None:
+    """Run the API server and web app."""
+    import uvicorn
+
+    s = settings()
+    db = _database()
+    if s.is_embedded:
+        from sideline.storage.migrate import upgrade
+
+        upgrade(db.engine)  # embedded installs migrate themselves; servers use `sideline db upgrade`
+    _require_schema(db)
+    host = host or s.host
+    port = port or s.port
+    typer.echo(f"Sideline {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("sideline.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                reload=reload, log_config=None, proxy_headers=True)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document (used to generate the web app's typed client)."""
+    from sideline.api.app import create_app
+
+    typer.echo(json.dumps(create_app(settings()).openapi(), indent=2))
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigurationError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Durable background jobs: registry, execution, and the runners (in-process or Celery)."""

@@ -1,0 +1,157 @@
+"""Runtime configuration from ``SIDELINE_*`` environment variables and ``.env``.
+
+Embedded defaults (SQLite file, local blob folder, in-process jobs and pub/sub) need no
+configuration at all; production points the three URLs at PostgreSQL, Redis and S3.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path("./var")
+INSECURE_DEV_SECRET = "insecure-development-secret-change-me"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised for settings that cannot work; the CLI prints it as one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SIDELINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    home: Path = Field(DEFAULT_HOME, description="Folder for the embedded database, blobs and keys")
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    blob_url: str | None = None
+    # Options for fsspec's S3 filesystem (any S3-compatible store).
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+
+    secret_key: str | None = None
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(14, ge=1, le=365)
+    invitation_days: int = Field(7, ge=1, le=90)
+    password_reset_minutes: int = Field(60, ge=5, le=24 * 60)
+
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    cors_origins: list[str] = []
+
+    mail_backend: Literal["log", "smtp"] = "log"
+    smtp_url: str | None = None
+    mail_from: str = "sideline@localhost"
+
+    max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+    upload_chunk_bytes: int = Field(8 * 1024**2, ge=64 * 1024)
+    allowed_upload_types: list[str] = [
+        "video/*", "application/json", "application/x-ndjson", "text/csv", "text/plain",
+        "application/xml", "text/xml", "application/zip", "application/gzip",
+        "application/octet-stream", "application/vnd.apache.parquet",
+    ]
+
+    rate_limit_per_minute: int = Field(600, ge=1)
+    rate_limit_burst: int = Field(120, ge=1)
+    login_rate_limit_per_minute: int = Field(10, ge=1)
+
+    job_workers: int = Field(2, ge=1, le=64, description="threads of the in-process runner")
+    job_heartbeat_seconds: float = Field(10.0, gt=0, le=600)
+    job_max_attempts: int = Field(3, ge=1, le=20)
+    job_modules: list[str] = Field(default_factory=list, description="extra modules that register job types")
+    worker_queues: list[str] = ["default", "ingest", "video", "pose"]
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    otel_exporter_otlp_endpoint: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("blob_url")
+    @classmethod
+    def _check_blob_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        scheme = value.split("://", 1)[0] if "://" in value else "file"
+        if scheme not in {"file", "s3", "az", "abfs", "memory"}:
+            raise ValueError(f"unsupported scheme {scheme!r}; use a local path, s3://, az:// or abfs://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> "Settings":
+        if self.environment == "production" and (
+            not self.secret_key or self.secret_key == INSECURE_DEV_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError("SIDELINE_SECRET_KEY must be set to 32+ random characters in production")
+        return self
+
+    # Resolved values ---------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'sideline.sqlite3').resolve()}"
+
+    @property
+    def resolved_blob_url(self) -> str:
+        return self.blob_url or str((self.home / "blobs").resolve())
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_secret_key(self) -> str:
+        """The signing key; in development a random one is kept in the home folder."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.home / "secret.key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.home.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+    env = f"SIDELINE_{field.upper()}" if field != "settings" else "settings"
+    return f"Invalid configuration: {env}: {first.get('msg')}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc)) from None
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Database models and migrations, the blob store, and repositories."""

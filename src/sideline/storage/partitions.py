@@ -1,0 +1,66 @@
+"""Monthly range partitions of the time-series tables on PostgreSQL.
+
+Each partitioned table has a DEFAULT partition, so an insert never fails for want of a
+partition; ``ensure_partitions`` creates the monthly ones ahead of time (the server does it
+at start-up and the worker daily). Rows that landed in the default partition before their
+month existed are moved when that month's partition is created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, text
+
+from sideline.storage.models.timeseries import PARTITIONED_TABLES
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def partition_name(table: str, month: dt.date) -> str:
+    return f"{table}_p{month:%Y%m}"
+
+
+def create_default_partitions(conn: Connection) -> None:
+    for table in PARTITIONED_TABLES:
+        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {table}_default PARTITION OF {table} DEFAULT"))
+
+
+def ensure_partitions(conn: Connection, start: dt.date, end: dt.date, tables=PARTITIONED_TABLES) -> list[str]:
+    """Create the monthly partitions covering [start, end]; returns the names created."""
+    if conn.dialect.name != "postgresql":
+        return []
+    created: list[str] = []
+    for table in tables:
+        month = _month_start(start)
+        while month <= end:
+            upper = _next_month(month)
+            name = partition_name(table, month)
+            exists = conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar()
+            if exists is None:
+                bounds = f"FROM ('{month.isoformat()}') TO ('{upper.isoformat()}')"
+                # A new range partition may not overlap rows already in DEFAULT: move them out first.
+                conn.execute(text(
+                    f"CREATE TEMP TABLE _moving ON COMMIT DROP AS SELECT * FROM {table}_default "
+                    f"WHERE ts >= :lo AND ts < :hi"), {"lo": month, "hi": upper})
+                conn.execute(text(f"DELETE FROM {table}_default WHERE ts >= :lo AND ts < :hi"),
+                             {"lo": month, "hi": upper})
+                conn.execute(text(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES {bounds}"))
+                conn.execute(text(f"INSERT INTO {table} SELECT * FROM _moving"))
+                conn.execute(text("DROP TABLE _moving"))
+                created.append(name)
+            month = upper
+    return created
+
+
+def list_partitions(conn: Connection, table: str) -> list[str]:
+    rows = conn.execute(text(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :t ORDER BY c.relname"), {"t": table})
+    return [r[0] for r in rows]

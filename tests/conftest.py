@@ -1,0 +1,262 @@
+"""Shared fixtures: real PostgreSQL and Redis on 127.0.0.1, SQLite, apps, users, a live server."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sideline.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_URL = os.environ.get("SIDELINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("SIDELINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+SHARED_DATA = Path(os.environ.get("SIDELINE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+def _pg_admin_engine():
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The admin URL of a reachable PostgreSQL; fails (not skips) if there is none."""
+    from sqlalchemy import text
+
+    try:
+        with _pg_admin_engine().connect() as c:
+            c.execute(text("SELECT 1"))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc} (the test command starts it)")
+    return PG_ADMIN_URL
+
+
+def create_pg_database(prefix: str = "sideline_t") -> str:
+    from sqlalchemy import text
+
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    with _pg_admin_engine().connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    from sqlalchemy import text
+
+    name = url.rsplit("/", 1)[1]
+    with _pg_admin_engine().connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    url = create_pg_database()
+    yield url
+    drop_pg_database(url)
+
+
+# --- Redis --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except Exception as exc:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc} (the test command starts it)")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_namespace(redis_server) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    import redis
+
+    namespace = f"sltest:{uuid.uuid4().hex[:10]}"
+    yield namespace
+    client = redis.Redis.from_url(redis_server)
+    for key in client.scan_iter(f"{namespace}*", count=1000):
+        client.delete(key)
+
+
+# --- Settings, services and apps ----------------------------------------------------------
+
+def make_settings(tmp_path: Path, **overrides) -> Settings:
+    values = dict(environment="test", home=tmp_path / "home", secret_key="test-secret-" + "x" * 40,
+                  job_heartbeat_seconds=1.0, log_json=False, rate_limit_per_minute=100_000,
+                  rate_limit_burst=100_000, login_rate_limit_per_minute=1000)
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, tmp_path) -> Iterator[str]:
+    """Runs a test once on the embedded SQLite file and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    else:
+        request.getfixturevalue("pg_server")
+        url = create_pg_database()
+        yield url
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def settings(tmp_path, backend) -> Settings:
+    return make_settings(tmp_path, database_url=backend)
+
+
+@pytest.fixture
+def services(settings):
+    from sideline.services import build_services
+    from sideline.storage.migrate import upgrade
+
+    svc = build_services(settings)
+    upgrade(svc.db.engine)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def app(settings, services):
+    from sideline.api.app import create_app
+
+    return create_app(settings, services)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@dataclasses.dataclass
+class Account:
+    """A user with a fresh organisation, and ready-made auth headers."""
+
+    user_id: uuid.UUID
+    org_id: uuid.UUID
+    email: str
+    password: str
+    token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def url(self, path: str = "") -> str:
+        return f"/api/v1/orgs/{self.org_id}{path}"
+
+
+def create_account(client: TestClient, services, *, org_name: str | None = None, role: str = "owner",
+                   org_id: uuid.UUID | None = None) -> Account:
+    """A user (and, unless ``org_id`` is given, a new organisation they own) logged in over HTTP."""
+    from sideline.api.routers.orgs import create_organisation
+    from sideline.auth.passwords import hash_password
+    from sideline.storage.models import Membership, Role, User
+
+    email = f"user-{uuid.uuid4().hex[:8]}@example.org"
+    password = "correct horse battery"
+    with services.db.session() as s:
+        user = User(email=email, name=email.split("@")[0], password_hash=hash_password(password))
+        s.add(user)
+        s.flush()
+        if org_id is None:
+            org_id = create_organisation(s, org_name or f"Club {uuid.uuid4().hex[:6]}", None).id
+        s.add(Membership(organisation_id=org_id, user_id=user.id, role=Role(role)))
+        user_id = user.id
+    r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return Account(user_id, org_id, email, password, body["access_token"], body["refresh_token"])
+
+
+@pytest.fixture
+def account(client, services) -> Account:
+    return create_account(client, services, org_name="Alpha FC")
+
+
+@pytest.fixture
+def other_account(client, services) -> Account:
+    return create_account(client, services, org_name="Bravo United")
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+# --- A real server process ------------------------------------------------------------------
+
+@dataclasses.dataclass
+class LiveServer:
+    url: str
+    demo_email: str
+    demo_password: str
+    home: Path
+    process: subprocess.Popen
+
+
+def start_server(home: Path, env_extra: dict[str, str] | None = None) -> LiveServer:
+    from sideline.cli import DEMO_EMAIL, DEMO_PASSWORD
+
+    port = free_port()
+    env = {**os.environ, "SIDELINE_HOME": str(home), "SIDELINE_ENVIRONMENT": "test",
+           "SIDELINE_SECRET_KEY": "live-secret-" + "y" * 40, "SIDELINE_LOG_JSON": "false", **(env_extra or {})}
+    sideline = [sys.executable, "-m", "sideline.cli"]
+    subprocess.run([*sideline, "demo"], env=env, check=True, capture_output=True)
+    log = open(home / "server.log", "wb")
+    process = subprocess.Popen([*sideline, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    def up():
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {(home / 'server.log').read_text()[-2000:]}")
+        try:
+            return httpx.get(url + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(up, timeout=30, interval=0.2, message="the server to start")
+    return LiveServer(url, DEMO_EMAIL, DEMO_PASSWORD, home, process)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    home = tmp_path_factory.mktemp("live-home")
+    server = start_server(home)
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
