@@ -32,6 +32,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    # Prefix of every Redis key and Celery queue, so several installations (or test runs) can share one Redis.
+    redis_namespace: str = Field("sideline", pattern=r"^[A-Za-z0-9:_-]{1,60}$")
     blob_url: str | None = None
     # Options for fsspec's S3 filesystem (any S3-compatible store).
     s3_endpoint_url: str | None = None
