@@ -260,3 +260,68 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         server.process.wait(10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+# --- A real S3-compatible server (moto_server subprocess) -----------------------------------
+
+S3_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[str]:
+    """The endpoint URL of a ``moto_server`` process of this session (an S3 API over HTTP).
+
+    Sets fake AWS credentials in the environment (boto3 and s3fs read them there) for the
+    session, and restores the environment afterwards.
+    """
+    import httpx
+
+    moto = Path(sys.executable).with_name("moto_server")
+    if not moto.exists():
+        pytest.fail("moto_server is missing; install the test extra (moto[server])")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    log = open(log_path, "wb")
+    process = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+
+    def up():
+        if process.poll() is not None:
+            raise AssertionError(f"moto_server exited: {log_path.read_text()[-2000:]}")
+        try:
+            return httpx.get(endpoint + "/moto-api/", timeout=1).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in S3_TEST_ENV.items():
+            mp.setenv(name, value)
+        # A real session token or profile of the developer must not reach the fake server.
+        mp.delenv("AWS_SESSION_TOKEN", raising=False)
+        mp.delenv("AWS_PROFILE", raising=False)
+        try:
+            wait_for(up, timeout=30, interval=0.2, message="moto_server to start")
+            yield endpoint
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+
+
+@pytest.fixture
+def s3_bucket(s3_server) -> Iterator[str]:
+    """A new, empty bucket on ``s3_server`` for one test; emptied and removed afterwards."""
+    import boto3
+
+    name = f"sideline-test-{uuid.uuid4().hex[:12]}"
+    s3 = boto3.resource("s3", endpoint_url=s3_server, region_name=S3_TEST_ENV["AWS_DEFAULT_REGION"])
+    s3.create_bucket(Bucket=name)
+    yield name
+    bucket = s3.Bucket(name)
+    for upload in bucket.multipart_uploads.all():
+        upload.abort()
+    bucket.objects.all().delete()
+    bucket.delete()

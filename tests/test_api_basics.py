@@ -64,3 +64,13 @@ def test_health(client):
     assert client.get("/healthz").json()["status"] == "ok"
     r = client.get("/readyz")
     assert r.status_code == 200 and r.json()["checks"]["database"] == "ok"
+
+
+def test_etag_revalidation(client, account):
+    r = client.get(account.url("/jobs"), headers=account.headers)
+    etag = r.headers["etag"]
+    again = client.get(account.url("/jobs"), headers={**account.headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    client.post(account.url("/jobs"), headers=account.headers, json={"type": "demo.count", "params": {"steps": 1, "delay": 0}})
+    changed = client.get(account.url("/jobs"), headers={**account.headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag

@@ -48,13 +48,24 @@ def test_cancel_running_job(client, account):
     assert client.post(account.url(f"/jobs/{job_id}/cancel"), headers=account.headers).status_code == 409
 
 
-def test_failed_job_shows_error_and_user_errors_do_not_retry(client, account):
+def test_bad_job_params_are_rejected_at_creation(client, account):
     r = client.post(account.url("/jobs"), headers=account.headers,
                     json={"type": "demo.count", "params": {"steps": 0}})
-    job_id = r.json()["id"]
-    final = wait_for(lambda: (j := _job(client, account, job_id))["state"] == "failed" and j, message="failure")
-    assert "1 <= steps <= 10000" in final["error"]
-    assert final["attempts"] == 1
+    assert r.status_code == 400
+    assert "1 <= steps <= 10000" in r.json()["error"]["message"]
+    assert client.get(account.url("/jobs"), headers=account.headers).json()["total"] == 0
+
+
+def test_user_error_inside_a_job_fails_at_once_with_its_message(services, account):
+    services.runner.stop()
+    with services.db.session() as s:
+        job_id = create_job(s, account.org_id, "demo.count", {"steps": 1}).id
+        s.execute(update(Job).where(Job.id == job_id).values(params={"steps": "many"}))
+    assert execute(services.job_env, job_id, "w1") == Outcome.failed
+    with services.db.session() as s:
+        job = s.get(Job, job_id)
+    assert job.state == JobState.failed and job.attempts == 1
+    assert "steps must be an integer" in job.error
 
 
 def test_stale_running_job_is_requeued_and_completed_steps_are_not_repeated(services, account):

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from sideline import __version__
+from sideline.api.caching import ETagMiddleware
 from sideline.api.errors import error_response, install_error_handlers
 from sideline.api.routers import auth, health, jobs, orgs
 from sideline.services import Services, build_services
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(ETagMiddleware)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):

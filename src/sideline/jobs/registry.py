@@ -20,6 +20,8 @@ class JobType:
     queue: str
     description: str
     max_attempts: int | None
+    # Checks the parameters when the job is created, so bad input is a 4xx, not a failed job.
+    validate: Callable[[dict[str, Any]], None] | None = None
 
 
 _REGISTRY: dict[str, JobType] = {}
@@ -28,12 +30,14 @@ _REGISTRY: dict[str, JobType] = {}
 BUILTIN_MODULES = ("sideline.jobs.builtin",)
 
 
-def job_type(name: str, *, queue: str = "default", description: str = "", max_attempts: int | None = None):
+def job_type(name: str, *, queue: str = "default", description: str = "", max_attempts: int | None = None,
+             validate: Callable[[dict[str, Any]], None] | None = None):
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        _REGISTRY[name] = JobType(name, fn, queue, description or (fn.__doc__ or "").strip().split("\n")[0], max_attempts)
+        _REGISTRY[name] = JobType(name, fn, queue, description or (fn.__doc__ or "").strip().split("\n")[0],
+                                  max_attempts, validate)
         return fn
 
     return register

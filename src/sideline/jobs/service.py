@@ -15,6 +15,8 @@ from sideline.storage.models import FINISHED_STATES, Job, JobState, utcnow
 def create_job(session: Session, organisation_id: uuid.UUID, job_type: str, params: dict[str, Any] | None = None,
                *, created_by_id: uuid.UUID | None = None, max_attempts: int = 3) -> Job:
     spec = get_job_type(job_type)
+    if spec.validate is not None:
+        spec.validate(params or {})
     job = Job(organisation_id=organisation_id, type=spec.name, queue=spec.queue, params=params or {},
               created_by_id=created_by_id, max_attempts=spec.max_attempts or max_attempts,
               state=JobState.queued, message="Queued")
