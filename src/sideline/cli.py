@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -167,6 +168,9 @@ def serve(host: Optional[str] = None, port: Optional[int] = None, workers: int =
     import uvicorn
 
     s = settings()
+    from sideline.observability import check_tracing
+
+    check_tracing(s)  # missing OpenTelemetry packages: one clear line now, not a traceback per worker
     db = _database()
     if s.is_embedded:
         from sideline.storage.migrate import upgrade
@@ -177,7 +181,92 @@ def serve(host: Optional[str] = None, port: Optional[int] = None, workers: int =
     port = port or s.port
     typer.echo(f"Sideline {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run("sideline.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                reload=reload, log_config=None, proxy_headers=True)
+                reload=reload, log_config=None, proxy_headers=True,
+                access_log=False)  # sideline.access logs each request with its route and request id
+
+
+@app.command()
+def worker(queues: Optional[str] = typer.Option(None, help="Comma-separated queues to consume "
+                                                           "(default: SIDELINE_WORKER_QUEUES, all of them)"),
+           concurrency: Optional[int] = typer.Option(None, min=1, max=256,
+                                                     help="Jobs run at once (default: SIDELINE_JOB_WORKERS)"),
+           heartbeat: Optional[float] = typer.Option(None, help="Seconds between job heartbeats; a job silent "
+                                                                "for 1.5 of them is requeued (default: "
+                                                                "SIDELINE_JOB_HEARTBEAT_SECONDS)")) -> None:
+    """Run a background job worker (Celery over SIDELINE_REDIS_URL)."""
+    from sideline.jobs.worker import WorkerError, run_worker
+
+    try:
+        code = run_worker(settings(), queues=queues, concurrency=concurrency, heartbeat=heartbeat)
+    except WorkerError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+# --- Operations: backup, restore, migrate-to (sideline.ops) ---------------------------------
+
+def _ops_failure(action: str, exc: Exception) -> None:
+    from sideline.ops import OpsError, describe
+
+    fail(str(exc) if isinstance(exc, OpsError) else f"{action} failed: {describe(exc)}")
+
+
+@app.command()
+def backup(path: Path = typer.Argument(..., help="Archive to write, e.g. sideline-2026-11-23.tar.gz")) -> None:
+    """Write every table and blob to one portable .tar.gz (SQLite or PostgreSQL, local or S3)."""
+    from sideline.ops.backup import create_backup
+
+    s = settings()
+    typer.echo(f"backing up to {path}")
+    try:
+        manifest = create_backup(s, path, echo=typer.echo)
+    except Exception as exc:
+        _ops_failure("backup", exc)
+        raise
+    rows = sum(t["rows"] for t in manifest["tables"])
+    typer.echo(f"backup written: {path} ({rows} rows, {len(manifest['blobs'])} blobs, "
+               f"schema revision {manifest['alembic_revision']})")
+
+
+@app.command()
+def restore(path: Path = typer.Argument(..., help="Archive written by `sideline backup`"),
+            force: bool = typer.Option(False, "--force", help="Replace the contents of a non-empty installation")
+            ) -> None:
+    """Restore a backup into an empty (or, with --force, replaced) database and blob store."""
+    from sideline.ops.backup import restore_backup
+
+    s = settings()
+    try:
+        manifest = restore_backup(s, path, force=force, echo=typer.echo)
+    except Exception as exc:
+        _ops_failure("restore", exc)
+        raise
+    rows = sum(t["rows"] for t in manifest["tables"])
+    typer.echo(f"restored {rows} rows and {len(manifest['blobs'])} blobs from {path}")
+
+
+@app.command("migrate-to")
+def migrate_to(database_url: str = typer.Option(..., "--database-url", help="postgresql+psycopg://user:pw@host/db"),
+               blob_url: Optional[str] = typer.Option(None, "--blob-url", help="e.g. s3://bucket/prefix "
+                                                      "[default: keep the current blob store]"),
+               s3_endpoint_url: Optional[str] = typer.Option(None, "--s3-endpoint-url",
+                                                             help="For MinIO and other S3-compatible stores"),
+               s3_region: Optional[str] = typer.Option(None, "--s3-region")) -> None:
+    """Move this installation to PostgreSQL (and S3): copy, verify, print the settings to use next."""
+    from sideline.ops.transfer import migrate_to as run, target_settings
+
+    source = settings()
+    try:
+        target = target_settings(source, database_url, blob_url, s3_endpoint_url, s3_region)
+        typer.echo("copying rows" + (f" and blobs (to {target.resolved_blob_url})" if blob_url else ""))
+        report = run(source, target, echo=typer.echo)
+    except Exception as exc:
+        _ops_failure("migrate-to", exc)
+        raise
+    typer.echo(f"done: {sum(report.rows.values())} rows and {report.blobs} blobs copied and verified.")
+    typer.echo("Stop this installation and start the server and workers with:")
+    for line in report.settings:
+        typer.echo(f"  {line}")
 
 
 @app.command()

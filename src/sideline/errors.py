@@ -49,6 +49,13 @@ class Conflict(SidelineError):
     code = "conflict"
 
 
+class Gone(SidelineError):
+    """The thing existed but can no longer be used (an expired or used one-time link)."""
+
+    status_code = 410
+    code = "gone"
+
+
 class PayloadTooLarge(SidelineError):
     status_code = 413
     code = "payload_too_large"

@@ -63,7 +63,7 @@ def build_services(settings: Settings, *, start_runner: bool = True) -> Services
         redis_client = redis.Redis.from_url(settings.redis_url)
         from sideline.live.redis_pubsub import RedisPubSub
 
-        pubsub: PubSub = RedisPubSub(settings.redis_url)
+        pubsub: PubSub = RedisPubSub(settings.redis_url, namespace=settings.redis_namespace)
     else:
         pubsub = MemoryPubSub()
     blobs = make_blob_store(settings)

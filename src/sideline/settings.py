@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     mail_from: str = "sideline@localhost"
 
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+    # Bodies other than raw uploads are read into memory whole; larger ones get 413.
+    max_body_bytes: int = Field(1024**2, ge=1024)
     upload_chunk_bytes: int = Field(8 * 1024**2, ge=64 * 1024)
     allowed_upload_types: list[str] = [
         "video/*", "application/json", "application/x-ndjson", "text/csv", "text/plain",
@@ -75,6 +77,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = None
+    # Port of a worker's own /metrics (a Celery worker has no HTTP server); unset: none.
+    worker_metrics_port: int | None = Field(None, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod

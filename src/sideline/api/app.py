@@ -12,8 +12,12 @@ from fastapi.staticfiles import StaticFiles
 
 from sideline import __version__
 from sideline.api.caching import ETagMiddleware
-from sideline.api.errors import error_response, install_error_handlers
+from sideline.api.errors import error_response, install_error_handlers, install_input_guards
 from sideline.api.routers import auth, health, jobs, orgs
+from sideline.api.routers import account, api_keys, athletes, datasets, export, invitations, members
+from sideline.api.routers import ws
+from sideline.api.routers import files, uploads
+from sideline.observability import install_observability
 from sideline.services import Services, build_services
 from sideline.settings import Settings, get_settings
 
@@ -23,7 +27,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, orgs, jobs):
+    for module in (auth, orgs, jobs, account, api_keys, members, invitations, athletes, datasets, export, ws,
+                   uploads, files):
         router.include_router(module.router)
     return router
 
@@ -49,11 +54,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
+    install_input_guards(app, settings.max_body_bytes)  # added first: innermost, so 413s get a request id
     app.add_middleware(ETagMiddleware)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        # ObservabilityMiddleware (outermost) has already chosen the id, so logs and header agree.
+        rid = getattr(request.state, "request_id", None) or request.headers.get("x-request-id") or uuid.uuid4().hex
         request.state.request_id = rid[:64]
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
@@ -61,6 +68,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(api_router())
     app.include_router(health.router)
+    install_observability(app, settings)  # /metrics must precede the web app's catch-all route
     _mount_web_app(app)
     return app
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import email.message
 import logging
+import re
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sideline.errors import SidelineError
 
 log = logging.getLogger("sideline.api")
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 411: "length_required",
+              405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 410: "gone", 411: "length_required",
               413: "payload_too_large", 415: "unsupported_media_type", 416: "range_not_satisfiable",
               422: "validation_error", 429: "rate_limited", 500: "internal_error", 503: "service_unavailable"}
 
@@ -48,9 +52,39 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = _clean_validation_errors(exc.errors())
         if any(e["type"] == "json_invalid" for e in errors):
             return error_response(request, 400, "malformed_json", "The request body is not valid JSON", errors)
+        if (unsupported := _not_json_body(request, exc)) is not None:
+            return error_response(request, 415, "unsupported_media_type", unsupported)
+        raw = exc.errors()[0] if exc.errors() else {}
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(p for p in first["loc"] if p != "body") or "request"
-        return error_response(request, 422, "validation_error", f"{where}: {first['msg']}", errors)
+        message = f"{where}: {first['msg']}"
+        if first.get("type") in ("uuid_parsing", "uuid_type") and first["loc"][:1] in (["path"], ["query"]):
+            # pydantic's text describes the parser; say which parameter and what was wrong.
+            kind = "path" if first["loc"][0] == "path" else "query"
+            value = str(raw.get("input", ""))[:60]
+            message = f"{first['loc'][-1]} in the {kind} must be a UUID like 123e4567-e89b-12d3-a456-426614174000, not {value!r}"
+        return error_response(request, 422, "validation_error", message, errors)
+
+    # Database errors caused by the input (values PostgreSQL cannot store) or by races: never a 500.
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError):
+        log.info("database rejected a value on %s %s: %s", request.method, request.url.path, str(exc.orig)[:200])
+        return error_response(request, 400, "invalid_input",
+                              "A value in the request cannot be stored (for example text with NUL characters, "
+                              "or a number or date out of range)")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(request: Request, exc: IntegrityError):
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, str(exc.orig)[:200])
+        return error_response(request, 409, "conflict",
+                              "The change conflicts with existing data (perhaps changed at the same time); "
+                              "reload and try again")
+
+    @app.exception_handler(OperationalError)
+    async def _operational_error(request: Request, exc: OperationalError):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc.orig)[:200])
+        return error_response(request, 503, "service_unavailable",
+                              "The database is busy or unreachable; try again in a moment", headers={"Retry-After": "1"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -65,3 +99,83 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "internal_error",
                               "Internal server error; the request id identifies it in the server log")
+
+
+# --- Input guards --------------------------------------------------------------------------
+
+def _is_json_type(content_type: str) -> bool:
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _not_json_body(request: Request, exc: RequestValidationError) -> str | None:
+    """Why a JSON route got an unusable body (the error message), or None.
+
+    FastAPI hands a body that is not declared as JSON to validation as raw bytes, which fails
+    as if the fields were wrong; the real problem is the media type, hence 415.
+    """
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    if body_field is None or isinstance(body_field.field_info, params.Form):
+        return None
+    if not isinstance(exc.body, (bytes, bytearray)) or not exc.body:
+        return None
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        return "The request has a body but no Content-Type; send it as application/json"
+    if _is_json_type(content_type):
+        return None
+    return f"This endpoint takes application/json, not {content_type.split(';')[0].strip()[:100]!r}"
+
+
+# Routes whose body is raw file content, streamed to the blob store rather than read into memory.
+RAW_BODY_PATHS = re.compile(r"^/api/v1/orgs/[^/]+/(uploads|files)/[^/]+/(content|chunks?|parts?)(/.*)?$")
+
+
+class BodySizeLimitMiddleware:
+    """413 for request bodies over ``max_bytes``, except raw uploads and multipart forms.
+
+    Every other body (JSON, or anything sent to a JSON route) is read into memory whole, so
+    it must be bounded. Checked up front by Content-Length and again while streaming, for
+    chunked bodies without one.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> str:
+        return f"The request body is larger than the limit of {self.max_bytes // 1024} KiB"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or RAW_BODY_PATHS.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers = {k: v for k, v in scope["headers"] if k in (b"content-length", b"content-type")}
+        if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
+            await self.app(scope, receive, send)  # parsed in a streaming way, spooled to disk
+            return
+        length = headers.get(b"content-length")
+        if length is not None and length.strip().isdigit() and int(length) > self.max_bytes:
+            response = error_response(Request(scope), 413, "payload_too_large", self._too_large())
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # FastAPI re-raises HTTPExceptions from body reading; the handler above shapes it.
+                    raise StarletteHTTPException(413, self._too_large())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def install_input_guards(app: FastAPI, max_body_bytes: int) -> None:
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
+from sideline import observability
 from sideline.errors import SidelineError
 from sideline.jobs.registry import get_job_type
 from sideline.jobs.schemas import job_event, jobs_channel
@@ -217,9 +218,19 @@ def user_message(exc: BaseException) -> str:
 
 def execute(env: JobEnvironment, job_id: uuid.UUID, worker_id: str) -> Outcome:
     """Run one job to an outcome. Never raises for the job's own errors."""
-    job = claim(env, job_id, worker_id)
-    if job is None:
-        return Outcome.not_claimed
+    # Here rather than in a runner, so in-process threads and Celery workers record the same metrics.
+    with observability.job_context(job_id):
+        job = claim(env, job_id, worker_id)
+        if job is None:
+            return Outcome.not_claimed
+        with observability.observe_job(job.type) as observed:
+            outcome = _run_claimed(env, job, worker_id)
+            observed["state"] = outcome.value
+        return outcome
+
+
+def _run_claimed(env: JobEnvironment, job: Job, worker_id: str) -> Outcome:
+    job_id = job.id
     ctx = JobContext(env, job, worker_id)
     heartbeat = _HeartbeatThread(ctx, env.heartbeat_seconds)
     heartbeat.start()

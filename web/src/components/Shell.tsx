@@ -1,0 +1,221 @@
+import { useEffect, useRef, useState } from "react";
+import { Link, NavLink, Outlet, useLocation, useNavigate, useParams } from "react-router-dom";
+import { rememberOrg, useLiveStatus, useSession } from "../state/session";
+import { useTheme } from "../lib/theme";
+import { Alert, Spinner } from "./ui";
+import type { Organisation } from "../api/types";
+
+interface NavItem {
+  to: string;
+  label: string;
+  icon: string;
+  testId: string;
+  end?: boolean;
+}
+
+const NAV: { heading?: string; items: NavItem[] }[] = [
+  { items: [{ to: "", label: "Dashboard", icon: "▦", testId: "nav-home", end: true }] },
+  {
+    heading: "Analysis",
+    items: [
+      { to: "football", label: "Football", icon: "⚽", testId: "nav-football" },
+      { to: "video", label: "Video", icon: "▶", testId: "nav-video" },
+      { to: "swing", label: "Swing", icon: "⛳", testId: "nav-swing" },
+      { to: "motorsport", label: "Motorsport", icon: "🏁", testId: "nav-motorsport" },
+    ],
+  },
+  {
+    heading: "Workspace",
+    items: [
+      { to: "jobs", label: "Jobs", icon: "⚙", testId: "nav-jobs" },
+      { to: "uploads", label: "Uploads", icon: "⇪", testId: "nav-uploads" },
+      { to: "api-keys", label: "API keys", icon: "⚿", testId: "nav-api-keys" },
+    ],
+  },
+];
+
+/** The organisation in the URL, and the user's membership of it (once the list has loaded). */
+export function useOrg(): { orgId: string; org: Organisation | null } {
+  const { orgId = "" } = useParams();
+  const { orgs } = useSession();
+  return { orgId, org: orgs?.find((o) => o.id === orgId) ?? null };
+}
+
+function OrgSwitcher({ orgId, orgs }: { orgId: string; orgs: Organisation[] | null }) {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const known = orgs?.some((o) => o.id === orgId);
+  return (
+    <label className="org-switcher">
+      <span className="sr-only">Organisation</span>
+      <select
+        data-testid="org-switcher"
+        value={orgId}
+        disabled={!orgs}
+        onChange={(e) => {
+          const rest = location.pathname.split("/").slice(3).join("/");
+          rememberOrg(e.target.value);
+          navigate(`/o/${e.target.value}${rest ? `/${rest}` : ""}`);
+        }}
+      >
+        {!known && <option value={orgId}>{orgs ? "Unknown organisation" : "Loading…"}</option>}
+        {orgs?.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function UserMenu({ role }: { role: string | null }) {
+  const { me, logout } = useSession();
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setOpen(false);
+    document.addEventListener("mousedown", onDown);
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("mousedown", onDown);
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [open]);
+  const name = me?.name || me?.email || "Account";
+  const initials = name
+    .split(/[\s@.]+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((s) => s[0]!.toUpperCase())
+    .join("");
+  return (
+    <div className="user-menu" ref={ref}>
+      <button
+        type="button"
+        className="avatar-button"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        data-testid="user-menu"
+        onClick={() => setOpen((o) => !o)}
+      >
+        <span className="avatar" aria-hidden="true">
+          {initials || "?"}
+        </span>
+        <span className="user-name">{name}</span>
+      </button>
+      {open && (
+        <div className="menu" role="menu">
+          <div className="menu-info">
+            <strong>{me?.name}</strong>
+            <span className="muted">{me?.email}</span>
+            {role && <span className="muted">Role: {role}</span>}
+          </div>
+          <button type="button" role="menuitem" className="menu-item" data-testid="logout" onClick={logout}>
+            Log out
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function Shell() {
+  const { orgId, org } = useOrg();
+  const { orgs, orgsError, reloadOrgs } = useSession();
+  const [theme, toggleTheme] = useTheme();
+  const [navOpen, setNavOpen] = useState(false);
+  const location = useLocation();
+  const live = useLiveStatus();
+
+  useEffect(() => setNavOpen(false), [location.pathname]);
+  useEffect(() => {
+    if (org) rememberOrg(org.id);
+  }, [org]);
+
+  const notMember = orgs !== null && !org;
+  return (
+    <div className={`shell${navOpen ? " nav-open" : ""}`}>
+      <header className="topbar">
+        <button
+          type="button"
+          className="icon-button nav-toggle"
+          aria-label={navOpen ? "Close menu" : "Open menu"}
+          aria-expanded={navOpen}
+          aria-controls="sidenav"
+          data-testid="nav-toggle"
+          onClick={() => setNavOpen((o) => !o)}
+        >
+          ☰
+        </button>
+        <Link to={`/o/${orgId}`} className="brand">
+          <img src="/favicon.svg" alt="" width={24} height={24} />
+          <span>Sideline</span>
+        </Link>
+        <OrgSwitcher orgId={orgId} orgs={orgs} />
+        <div className="topbar-spacer" />
+        <span className={`live-dot live-${live}`} title={`Live updates: ${live}`} data-testid="live-status" data-status={live}>
+          <span className="sr-only">Live updates: {live}</span>
+        </span>
+        <button
+          type="button"
+          className="icon-button"
+          data-testid="theme-toggle"
+          data-theme-value={theme}
+          aria-label={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
+          title={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
+          onClick={toggleTheme}
+        >
+          {theme === "dark" ? "☀" : "☾"}
+        </button>
+        <UserMenu role={org?.role ?? null} />
+      </header>
+      <nav id="sidenav" className="sidenav" aria-label="Main">
+        {NAV.map((group, i) => (
+          <div className="nav-group" key={i}>
+            {group.heading && <div className="nav-heading">{group.heading}</div>}
+            {group.items.map((item) => (
+              <NavLink
+                key={item.testId}
+                to={`/o/${orgId}${item.to ? `/${item.to}` : ""}`}
+                end={item.end}
+                className="nav-link"
+                data-testid={item.testId}
+              >
+                <span className="nav-icon" aria-hidden="true">
+                  {item.icon}
+                </span>
+                {item.label}
+              </NavLink>
+            ))}
+          </div>
+        ))}
+      </nav>
+      <div className="nav-backdrop" onClick={() => setNavOpen(false)} aria-hidden="true" />
+      <main className="content" id="main">
+        {orgsError && (
+          <Alert>
+            Could not load your organisations: {orgsError}{" "}
+            <button type="button" className="link-button" onClick={() => void reloadOrgs()}>
+              Retry
+            </button>
+          </Alert>
+        )}
+        {orgs === null && !orgsError ? (
+          <Spinner />
+        ) : notMember ? (
+          <Alert testId="org-missing">
+            You are not a member of this organisation, or it does not exist.{" "}
+            {orgs && orgs[0] && <Link to={`/o/${orgs[0].id}`}>Go to {orgs[0].name}</Link>}
+          </Alert>
+        ) : (
+          <Outlet key={orgId} />
+        )}
+      </main>
+    </div>
+  );
+}
