@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import json
+import os
 import socket
 import subprocess
 import time
@@ -318,16 +320,17 @@ async def test_a_stalled_client_gets_an_overflow_gap_and_does_not_hold_up_others
     token, org_id = _login(server)
     channel = f"org:{org_id}:jobs"
     publisher = RedisPubSub(REDIS_URL, namespace=redis_namespace)
-    # A tiny receive window and a client that reads nothing make the server's sends block.
+    # A tiny receive window and a client that reads nothing make the server's sends block
+    # (without compression, which would shrink the payloads to nothing).
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
-    stalled = await _ws(server, token, sock=sock, max_queue=4)
+    stalled = await _ws(server, token, sock=sock, max_queue=4, compression=None)
     fast = await _ws(server, token, max_size=None)
     try:
         start = (await _subscribe(stalled, channel))["seq"]
         await _subscribe(fast, channel)
-        blob, count = "x" * 8192, 3000
+        blob, count = base64.b64encode(os.urandom(6144)).decode(), 3000
         started = time.monotonic()
         for i in range(count):
             publisher.publish(channel, "job.updated", {"n": i, "blob": blob})

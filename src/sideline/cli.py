@@ -258,7 +258,6 @@ def migrate_to(database_url: str = typer.Option(..., "--database-url", help="pos
     source = settings()
     try:
         target = target_settings(source, database_url, blob_url, s3_endpoint_url, s3_region)
-        typer.echo("copying rows" + (f" and blobs (to {target.resolved_blob_url})" if blob_url else ""))
         report = run(source, target, echo=typer.echo)
     except Exception as exc:
         _ops_failure("migrate-to", exc)

@@ -99,8 +99,11 @@ def erase_athlete(session: Session, blobs, athlete: Athlete) -> Erasure:
     org_id, athlete_id = athlete.organisation_id, athlete.id
     dataset_ids = list(session.scalars(select(Dataset.id).where(Dataset.organisation_id == org_id,
                                                                 Dataset.athlete_id == athlete_id)).all())
-    keys: set[str] = set(session.scalars(select(StoredFile.blob_key).where(
-        StoredFile.organisation_id == org_id, StoredFile.athlete_id == athlete_id)).all())
+    from sideline.api.routers.uploads import staging_key  # where unfinished uploads keep their bytes
+
+    files = session.execute(select(StoredFile.id, StoredFile.blob_key).where(
+        StoredFile.organisation_id == org_id, StoredFile.athlete_id == athlete_id)).all()
+    keys: set[str] = {key for _, key in files} | {staging_key(file_id) for file_id, _ in files}
     if dataset_ids:
         keys |= set(session.scalars(select(FramePart.blob_key).where(FramePart.dataset_id.in_(dataset_ids))).all())
     exports = session.scalars(select(Job).where(Job.organisation_id == org_id, Job.type == EXPORT_JOB,
@@ -116,11 +119,11 @@ def erase_athlete(session: Session, blobs, athlete: Athlete) -> Erasure:
     for name, model in (("samples", Sample), ("metrics", Metric)):
         counts[name] = counts.get(name, 0) + session.execute(
             delete(model).where(model.organisation_id == org_id, model.athlete_id == athlete_id)).rowcount
-    files = session.execute(delete(StoredFile).where(StoredFile.organisation_id == org_id,
-                                                     StoredFile.athlete_id == athlete_id)
-                            .returning(StoredFile.blob_key)).scalars().all()
-    counts["files"] = len(files)
-    late += [k for k in files if k not in keys]
+    deleted_files = session.execute(delete(StoredFile).where(StoredFile.organisation_id == org_id,
+                                                             StoredFile.athlete_id == athlete_id)
+                                    .returning(StoredFile.blob_key)).scalars().all()
+    counts["files"] = len(deleted_files)
+    late += [k for k in deleted_files if k not in keys]
     for job in live_exports:
         job.result = {**(job.result or {}), "deleted": True,
                       "deleted_reason": "An athlete's data was erased after this export was made"}

@@ -9,10 +9,13 @@ from __future__ import annotations
 import functools
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Lists from the environment may be JSON (["a","b"]) or, as people usually write them, "a,b".
+StrList = Annotated[list[str], NoDecode]
 
 DEFAULT_HOME = Path("./var")
 INSECURE_DEV_SECRET = "insecure-development-secret-change-me"
@@ -48,7 +51,7 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    cors_origins: list[str] = []
+    cors_origins: StrList = []
 
     mail_backend: Literal["log", "smtp"] = "log"
     smtp_url: str | None = None
@@ -58,7 +61,7 @@ class Settings(BaseSettings):
     # Bodies other than raw uploads are read into memory whole; larger ones get 413.
     max_body_bytes: int = Field(1024**2, ge=1024)
     upload_chunk_bytes: int = Field(8 * 1024**2, ge=64 * 1024)
-    allowed_upload_types: list[str] = [
+    allowed_upload_types: StrList = [
         "video/*", "application/json", "application/x-ndjson", "text/csv", "text/plain",
         "application/xml", "text/xml", "application/zip", "application/gzip",
         "application/octet-stream", "application/vnd.apache.parquet",
@@ -71,14 +74,29 @@ class Settings(BaseSettings):
     job_workers: int = Field(2, ge=1, le=64, description="threads of the in-process runner")
     job_heartbeat_seconds: float = Field(10.0, gt=0, le=600)
     job_max_attempts: int = Field(3, ge=1, le=20)
-    job_modules: list[str] = Field(default_factory=list, description="extra modules that register job types")
-    worker_queues: list[str] = ["default", "ingest", "video", "pose"]
+    job_modules: StrList = Field(default_factory=list, description="extra modules that register job types")
+    worker_queues: StrList = ["default", "ingest", "video", "pose"]
 
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = None
     # Port of a worker's own /metrics (a Celery worker has no HTTP server); unset: none.
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
+
+    @field_validator("cors_origins", "allowed_upload_types", "job_modules", "worker_queues", mode="before")
+    @classmethod
+    def _split_list(cls, value):
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError:
+                    raise ValueError("not a valid JSON list") from None
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod

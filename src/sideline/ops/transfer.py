@@ -62,6 +62,8 @@ def migrate_to(source: Settings, target: Settings, *, echo: Echo = print) -> Tra
     try:
         _check_source(src_db)
         _check_target(src_db, dst_db, dst_store if copy_blobs else None)
+        echo(f"copying {safe_url(src_db.engine)} -> {safe_url(dst_db.engine)}"
+             + (f", blobs {src_store.url} -> {dst_store.url}" if copy_blobs else ""))
         rows, blobs, size = _copy(src_db, dst_db, src_store, dst_store if copy_blobs else None, echo)
     except OpsError:
         raise
