@@ -7,6 +7,7 @@ import http.server
 import io
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -17,12 +18,15 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import update
 
+from sideline.api.routers.orgs import create_organisation
 from sideline.jobs.execution import Outcome, execute
 from sideline.jobs.registry import job_type
 from sideline.jobs.service import create_job
 from sideline.logs import make_handler, redact
-from sideline.storage.models import Job
-from tests.conftest import make_settings, start_server, wait_for
+from sideline.services import build_services
+from sideline.storage.migrate import upgrade
+from sideline.storage.models import Job, JobState
+from tests.conftest import REDIS_URL, free_port, make_settings, start_server, wait_for
 
 SECRET_PASSWORD = "hunter2-correct-horse"
 
@@ -278,3 +282,56 @@ def test_tracing_without_the_packages_fails_at_start_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines == ["error: SIDELINE_OTEL_EXPORTER_OTLP_ENDPOINT is set but the OpenTelemetry packages are not "
                      "installed; install them with `pip install 'sideline[otel]'` or unset the variable"], result.stderr
+
+
+# --- Celery workers -------------------------------------------------------------------------------
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+def test_celery_worker_records_job_metrics_on_its_own_port(tmp_path, pg_url, redis_namespace):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIDELINE_")}
+    env.update(SIDELINE_ENVIRONMENT="test", SIDELINE_HOME=str(tmp_path / "worker-home"), SIDELINE_DATABASE_URL=pg_url,
+               SIDELINE_REDIS_URL=REDIS_URL, SIDELINE_REDIS_NAMESPACE=redis_namespace, SIDELINE_LOG_JSON="true",
+               SIDELINE_WORKER_METRICS_PORT=str(port), SIDELINE_JOB_HEARTBEAT_SECONDS="1")
+    services = build_services(make_settings(tmp_path, database_url=pg_url, redis_url=REDIS_URL,
+                                            redis_namespace=redis_namespace))
+    upgrade(services.db.engine)
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "sideline.cli", "worker", "--queues", "default"], env=env,
+                                  cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    metrics_url = f"http://127.0.0.1:{port}/metrics"
+
+    def scrape() -> str | None:
+        if worker.poll() is not None:
+            raise AssertionError(f"worker exited: {log_path.read_text()[-2000:]}")
+        try:
+            return httpx.get(metrics_url, timeout=1).text
+        except httpx.HTTPError:
+            return None
+
+    try:
+        wait_for(scrape, timeout=30, interval=0.2, message="the worker's metrics port")
+        with services.db.session() as s:
+            org_id = create_organisation(s, f"Club {uuid.uuid4().hex[:6]}", None).id
+            job = create_job(s, org_id, "demo.count", {"steps": 1, "delay": 0})
+            job_id, queue = job.id, job.queue
+        services.runner.dispatch(job_id, queue)
+
+        def finished() -> bool:
+            with services.db.session() as s:
+                return s.get(Job, job_id).state == JobState.succeeded
+
+        wait_for(finished, timeout=30, interval=0.2, message="the job to finish on the worker")
+        text = wait_for(lambda: (t := scrape()) and 'sideline_jobs_total{state="succeeded",type="demo.count"} 1.0' in t
+                        and t, timeout=10, message="the worker's job counter")
+        assert 'sideline_job_duration_seconds_count{state="succeeded",type="demo.count"} 1.0' in text
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        services.close()

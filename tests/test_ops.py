@@ -4,7 +4,6 @@ local folders and an S3 server (moto)."""
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
 import io
 import json

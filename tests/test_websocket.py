@@ -261,17 +261,20 @@ async def _receive(conn, n: int) -> list[dict]:
     return [json.loads(await conn.recv()) for _ in range(n)]
 
 
-@pytest.fixture
-def two_servers(tmp_path, pg_server, redis_namespace):
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory, pg_server, redis_server):
+    """Two `sideline serve` processes on one PostgreSQL database and one Redis (shared by the
+    tests of this module: starting them takes a while)."""
+    import redis
+
+    namespace = f"sltest:{uuid.uuid4().hex[:10]}"
     database = create_pg_database()
-    env = {"SIDELINE_REDIS_URL": REDIS_URL, "SIDELINE_DATABASE_URL": database,
-           "SIDELINE_REDIS_NAMESPACE": redis_namespace}
+    env = {"SIDELINE_REDIS_URL": REDIS_URL, "SIDELINE_DATABASE_URL": database, "SIDELINE_REDIS_NAMESPACE": namespace}
     servers = []
     try:
         for name in ("a", "b"):
-            (tmp_path / name).mkdir()
-            servers.append(start_server(tmp_path / name, env))
-        yield servers
+            servers.append(start_server(tmp_path_factory.mktemp(f"server-{name}"), env))
+        yield namespace, servers
     finally:
         for server in servers:
             server.process.terminate()
@@ -280,13 +283,16 @@ def two_servers(tmp_path, pg_server, redis_namespace):
             except subprocess.TimeoutExpired:
                 server.process.kill()
         drop_pg_database(database)
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{namespace}*", count=1000):
+            client.delete(key)
 
 
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
-async def test_two_servers_deliver_the_same_events_and_resume_across_servers(two_servers, redis_namespace):
-    a, b = two_servers
+async def test_two_servers_deliver_the_same_events_and_resume_across_servers(two_servers):
+    redis_namespace, (a, b) = two_servers
     token, org_id = _login(a)
     channel = f"org:{org_id}:jobs"
     publisher = RedisPubSub(REDIS_URL, namespace=redis_namespace)  # stands in for a Celery worker
@@ -315,8 +321,8 @@ async def test_two_servers_deliver_the_same_events_and_resume_across_servers(two
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
-async def test_a_stalled_client_gets_an_overflow_gap_and_does_not_hold_up_others(two_servers, redis_namespace):
-    server = two_servers[0]
+async def test_a_stalled_client_gets_an_overflow_gap_and_does_not_hold_up_others(two_servers):
+    redis_namespace, (server, _) = two_servers
     token, org_id = _login(server)
     channel = f"org:{org_id}:jobs"
     publisher = RedisPubSub(REDIS_URL, namespace=redis_namespace)
@@ -331,11 +337,12 @@ async def test_a_stalled_client_gets_an_overflow_gap_and_does_not_hold_up_others
         start = (await _subscribe(stalled, channel))["seq"]
         await _subscribe(fast, channel)
         blob, count = base64.b64encode(os.urandom(6144)).decode(), 3000
+        receiving = asyncio.create_task(_receive(fast, count))  # the fast client keeps reading meanwhile
         started = time.monotonic()
-        for i in range(count):
-            publisher.publish(channel, "job.updated", {"n": i, "blob": blob})
+        await asyncio.to_thread(lambda: [publisher.publish(channel, "job.updated", {"n": i, "blob": blob})
+                                         for i in range(count)])
         assert time.monotonic() - started < 30  # publishing never waited for the stalled client
-        got = await asyncio.wait_for(_receive(fast, count), 60)
+        got = await asyncio.wait_for(receiving, 60)
         assert [m["seq"] for m in got] == list(range(start + 1, start + count + 1))
         # Now the stalled client reads: some events, then a gap, then contiguous events to the end.
         seen = []

@@ -195,7 +195,10 @@ def worker(queues: Optional[str] = typer.Option(None, help="Comma-separated queu
                                                                 "SIDELINE_JOB_HEARTBEAT_SECONDS)")) -> None:
     """Run a background job worker (Celery over SIDELINE_REDIS_URL)."""
     from sideline.jobs.worker import WorkerError, run_worker
+    from sideline.observability import start_worker_observability
 
+    # Job metrics are recorded in this process; SIDELINE_WORKER_METRICS_PORT exposes them.
+    start_worker_observability(settings())
     try:
         code = run_worker(settings(), queues=queues, concurrency=concurrency, heartbeat=heartbeat)
     except WorkerError as exc:

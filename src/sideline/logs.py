@@ -145,4 +145,6 @@ def configure_logging(settings: Settings) -> None:
     uvicorn_access = logging.getLogger("uvicorn.access")
     uvicorn_access.handlers[:] = []
     uvicorn_access.propagate = False
+    # Alembic announces each of its plugins on every schema check; keep its real messages only.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     _configured = True

@@ -74,7 +74,11 @@ def start_worker_metrics_server(port: int, addr: str = "0.0.0.0") -> None:
 def start_worker_observability(settings: Settings, service_name: str = "sideline-worker") -> None:
     """What a worker process calls at start-up: its metrics port and tracing, if configured."""
     if settings.worker_metrics_port:
-        start_worker_metrics_server(settings.worker_metrics_port)
+        try:
+            start_worker_metrics_server(settings.worker_metrics_port)
+        except OSError as exc:
+            raise ConfigurationError(f"SIDELINE_WORKER_METRICS_PORT={settings.worker_metrics_port}: "
+                                     f"cannot listen there ({exc.strerror})") from None
         log.info("worker metrics on :%s/metrics", settings.worker_metrics_port)
     if settings.otel_exporter_otlp_endpoint:
         configure_tracing(settings, service_name)

@@ -242,14 +242,17 @@ def test_theme_toggle_persists_and_phone_layout_collapses_the_nav(page, live_ser
     page.get_by_test_id("theme-toggle").click()
     expect(html).to_have_attribute("data-theme", "dark")
 
-    page.set_viewport_size({"width": 390, "height": 844})
     nav_jobs = page.get_by_test_id("nav-jobs")
+    expect(nav_jobs).to_be_visible()
+    expect(page.get_by_test_id("nav-toggle")).to_be_hidden()
+    page.set_viewport_size({"width": 390, "height": 844})
     expect(page.get_by_test_id("nav-toggle")).to_be_visible()
-    expect(nav_jobs).not_to_be_in_viewport()
+    expect(nav_jobs).to_be_hidden()  # the side navigation collapses into a menu
     page.get_by_test_id("nav-toggle").click()
+    expect(nav_jobs).to_be_visible()
     expect(nav_jobs).to_be_in_viewport()
     nav_jobs.click()
     expect(page.get_by_test_id("page-jobs")).to_be_visible()
-    expect(nav_jobs).not_to_be_in_viewport()  # the menu closes after navigating
+    expect(nav_jobs).to_be_hidden()  # the menu closes after navigating
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"

@@ -134,12 +134,18 @@ def _not_json_body(request: Request, exc: RequestValidationError) -> str | None:
 RAW_BODY_PATHS = re.compile(r"^/api/v1/orgs/[^/]+/(uploads|files)/[^/]+/(content|chunks?|parts?)(/.*)?$")
 
 
-class BodySizeLimitMiddleware:
-    """413 for request bodies over ``max_bytes``, except raw uploads and multipart forms.
+# An escaped NUL (\u0000) in a JSON string, i.e. one not preceded by an escaping backslash.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
-    Every other body (JSON, or anything sent to a JSON route) is read into memory whole, so
-    it must be bounded. Checked up front by Content-Length and again while streaming, for
-    chunked bodies without one.
+
+class InputGuardMiddleware:
+    """Rejects input no route could handle, before any route sees it.
+
+    - 413 for request bodies over ``max_bytes``, except raw uploads and multipart forms: every
+      other body (JSON, or anything sent to a JSON route) is read into memory whole. Checked
+      up front by Content-Length and again while streaming, for chunked bodies without one.
+    - 400 for NUL characters in the URL or in JSON strings: PostgreSQL cannot store them, so
+      rejecting them here makes SQLite and PostgreSQL installations behave the same.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int):
@@ -149,18 +155,27 @@ class BodySizeLimitMiddleware:
     def _too_large(self) -> str:
         return f"The request body is larger than the limit of {self.max_bytes // 1024} KiB"
 
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str) -> None:
+        await error_response(Request(scope), status, code, message)(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or RAW_BODY_PATHS.match(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self._reject(scope, receive, send, 400, "invalid_input", "The URL must not contain NUL characters")
+            return
         headers = {k: v for k, v in scope["headers"] if k in (b"content-length", b"content-type")}
-        if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
-            await self.app(scope, receive, send)  # parsed in a streaming way, spooled to disk
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        if RAW_BODY_PATHS.match(scope["path"]) or content_type.lower().startswith("multipart/form-data"):
+            await self.app(scope, receive, send)  # streamed to the blob store or spooled to disk
             return
         length = headers.get(b"content-length")
         if length is not None and length.strip().isdigit() and int(length) > self.max_bytes:
-            response = error_response(Request(scope), 413, "payload_too_large", self._too_large())
-            await response(scope, receive, send)
+            await self._reject(scope, receive, send, 413, "payload_too_large", self._too_large())
+            return
+        if content_type and _is_json_type(content_type):
+            await self._json(scope, receive, send)
             return
         seen = 0
 
@@ -176,6 +191,37 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, limited_receive, send)
 
+    async def _json(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Read the (bounded) JSON body first, check it, then replay it to the app."""
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await self._reject(scope, receive, send, 413, "payload_too_large", self._too_large())
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if _JSON_NUL.search(body):
+            await self._reject(scope, receive, send, 400, "invalid_input", "Text must not contain NUL characters (\\u0000)")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
 
 def install_input_guards(app: FastAPI, max_body_bytes: int) -> None:
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes)

@@ -3,33 +3,34 @@ import { Link, NavLink, Outlet, useLocation, useNavigate, useParams } from "reac
 import { rememberOrg, useLiveStatus, useSession } from "../state/session";
 import { useTheme } from "../lib/theme";
 import { Alert, Spinner } from "./ui";
+import { Icon, type IconName } from "./Icon";
 import type { Organisation } from "../api/types";
 
 interface NavItem {
   to: string;
   label: string;
-  icon: string;
+  icon: IconName;
   testId: string;
   end?: boolean;
 }
 
 const NAV: { heading?: string; items: NavItem[] }[] = [
-  { items: [{ to: "", label: "Dashboard", icon: "▦", testId: "nav-home", end: true }] },
+  { items: [{ to: "", label: "Dashboard", icon: "dashboard", testId: "nav-home", end: true }] },
   {
     heading: "Analysis",
     items: [
-      { to: "football", label: "Football", icon: "⚽", testId: "nav-football" },
-      { to: "video", label: "Video", icon: "▶", testId: "nav-video" },
-      { to: "swing", label: "Swing", icon: "⛳", testId: "nav-swing" },
-      { to: "motorsport", label: "Motorsport", icon: "🏁", testId: "nav-motorsport" },
+      { to: "football", label: "Football", icon: "football", testId: "nav-football" },
+      { to: "video", label: "Video", icon: "video", testId: "nav-video" },
+      { to: "swing", label: "Swing", icon: "swing", testId: "nav-swing" },
+      { to: "motorsport", label: "Motorsport", icon: "motorsport", testId: "nav-motorsport" },
     ],
   },
   {
     heading: "Workspace",
     items: [
-      { to: "jobs", label: "Jobs", icon: "⚙", testId: "nav-jobs" },
-      { to: "uploads", label: "Uploads", icon: "⇪", testId: "nav-uploads" },
-      { to: "api-keys", label: "API keys", icon: "⚿", testId: "nav-api-keys" },
+      { to: "jobs", label: "Jobs", icon: "jobs", testId: "nav-jobs" },
+      { to: "uploads", label: "Uploads", icon: "uploads", testId: "nav-uploads" },
+      { to: "api-keys", label: "API keys", icon: "key", testId: "nav-api-keys" },
     ],
   },
 ];
@@ -150,7 +151,7 @@ export function Shell() {
           data-testid="nav-toggle"
           onClick={() => setNavOpen((o) => !o)}
         >
-          ☰
+          <Icon name="menu" size={20} />
         </button>
         <Link to={`/o/${orgId}`} className="brand">
           <img src="/favicon.svg" alt="" width={24} height={24} />
@@ -158,7 +159,7 @@ export function Shell() {
         </Link>
         <OrgSwitcher orgId={orgId} orgs={orgs} />
         <div className="topbar-spacer" />
-        <span className={`live-dot live-${live}`} title={`Live updates: ${live}`} data-testid="live-status" data-status={live}>
+        <span className={`live-dot live-${live}`} hidden={live === "idle"} title={`Live updates: ${live}`} data-testid="live-status" data-status={live}>
           <span className="sr-only">Live updates: {live}</span>
         </span>
         <button
@@ -170,7 +171,7 @@ export function Shell() {
           title={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
           onClick={toggleTheme}
         >
-          {theme === "dark" ? "☀" : "☾"}
+          <Icon name={theme === "dark" ? "sun" : "moon"} />
         </button>
         <UserMenu role={org?.role ?? null} />
       </header>
@@ -186,9 +187,7 @@ export function Shell() {
                 className="nav-link"
                 data-testid={item.testId}
               >
-                <span className="nav-icon" aria-hidden="true">
-                  {item.icon}
-                </span>
+                <Icon name={item.icon} />
                 {item.label}
               </NavLink>
             ))}

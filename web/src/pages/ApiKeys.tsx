@@ -57,7 +57,9 @@ function SecretBox({ created, onDone }: { created: ApiKeyCreated; onDone: () => 
         </button>
       </div>
       {copied === "no" && <p className="small muted">Could not copy automatically; the key is selected, press Ctrl+C.</p>}
-      <p className="small muted">Use it as <code>Authorization: Bearer {created.prefix}…</code> in API requests.</p>
+      <p className="small muted">
+        Send it in API requests as <code>Authorization: Bearer sk_…</code> (the whole key).
+      </p>
       <button type="button" className="button button-primary" onClick={onDone} data-testid="apikey-secret-dismiss">
         I have saved the key
       </button>

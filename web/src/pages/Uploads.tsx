@@ -3,6 +3,7 @@ import { api, call, errorMessage } from "../api/client";
 import type { StoredFile } from "../api/types";
 import { Alert, PageHeader, Pager, ProgressBar, Spinner } from "../components/ui";
 import { useOrg } from "../components/Shell";
+import { Icon } from "../components/Icon";
 import { formatBytes, formatDate, formatRelative, shortHash } from "../lib/format";
 import { orgTransport, uploadFile } from "../lib/upload";
 
@@ -207,8 +208,8 @@ export function UploadsPage() {
             e.target.value = "";
           }}
         />
-        <span className="dropzone-icon" aria-hidden="true">
-          ⇪
+        <span className="dropzone-icon">
+          <Icon name="uploads" size={28} />
         </span>
         <strong>Drop files here or click to choose</strong>
         <span className="muted small">Video, tracking and telemetry files. Large files upload in resumable chunks.</span>
