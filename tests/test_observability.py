@@ -87,6 +87,8 @@ def test_metrics_use_route_templates_and_status_classes(client, account):
     # The scrape itself is the one request in flight.
     assert "sideline_http_requests_in_flight 1.0" in text
     assert "sideline_websocket_connections" in text
+    # Routes outside the API routers (the scrape itself) get their template too.
+    assert 'route="/metrics",status="2xx"' in client.get("/metrics").text
 
 
 def test_metrics_endpoint_is_outside_the_api_and_its_schema(client):

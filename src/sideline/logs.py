@@ -64,7 +64,9 @@ def redact_value(value: Any, key: str = "", **kw: Any) -> Any:
     return value
 
 
-_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+# Record attributes that are not "extras"; uvicorn's color_message duplicates the message with ANSI codes.
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName",
+                                                                             "color_message"}
 
 
 class SecretFilter(logging.Filter):

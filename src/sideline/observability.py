@@ -127,7 +127,20 @@ def _route_template(scope: dict) -> str:
     if not path:
         route = scope.get("route")
         path = getattr(route, "path", None) if route is not None else None
-    return path or UNMATCHED_ROUTE
+    return path or _plain_route_template(scope) or UNMATCHED_ROUTE
+
+
+def _plain_route_template(scope: dict) -> str | None:
+    """Starlette routes and mounts on the app itself (``/metrics``, ``/assets``) leave no route in scope."""
+    from starlette.routing import Mount
+
+    endpoint, path = scope.get("endpoint"), scope.get("path", "")
+    for route in getattr(getattr(scope.get("app"), "router", None), "routes", ()):
+        if endpoint is not None and getattr(route, "endpoint", None) is endpoint:
+            return route.path
+        if isinstance(route, Mount) and path.startswith(route.path + "/"):
+            return route.path + "/{path}"
+    return None
 
 
 class ObservabilityMiddleware:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email.message
+import json
 import logging
+import math
 import re
 from typing import Any
 
@@ -136,6 +138,33 @@ RAW_BODY_PATHS = re.compile(r"^/api/v1/orgs/[^/]+/(uploads|files)/[^/]+/(content
 
 # An escaped NUL (\u0000) in a JSON string, i.e. one not preceded by an escaping backslash.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# What could parse to a non-finite float: NaN, Infinity, or a number beyond ~1.8e308.
+_MAYBE_NOT_FINITE = re.compile(rb"NaN|Infinity|[eE][+-]?\d{3}|\d{300}")
+
+
+def _has_non_finite_number(body: bytes) -> bool:
+    """Python's JSON parser accepts NaN and Infinity (and turns 1e400 into inf); JSON has no
+    such numbers, PostgreSQL refuses them and responses could not carry them back."""
+    if not _MAYBE_NOT_FINITE.search(body):
+        return False
+
+    def finite(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(text)
+        return value
+
+    def constant(text: str):
+        raise ValueError(text)
+
+    try:
+        json.loads(body, parse_float=finite, parse_constant=constant)
+    except ValueError as exc:
+        # A body that is not JSON at all is left to the route, which reports it as malformed.
+        return not isinstance(exc, json.JSONDecodeError)
+    except RecursionError:
+        return False
+    return False
 
 
 class InputGuardMiddleware:
@@ -210,6 +239,10 @@ class InputGuardMiddleware:
         body = b"".join(chunks)
         if _JSON_NUL.search(body):
             await self._reject(scope, receive, send, 400, "invalid_input", "Text must not contain NUL characters (\\u0000)")
+            return
+        if _has_non_finite_number(body):
+            await self._reject(scope, receive, send, 400, "invalid_input",
+                               "Numbers must be finite and storable: no NaN, Infinity or numbers this large")
             return
         replayed = False
 

@@ -308,20 +308,11 @@ class LocalBlobStore(BlobStore):
 
     def delete(self, key: str) -> None:
         path = self._path(key)
+        # Empty parent folders stay: removing them would race with writers creating files there.
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-        self._prune(path.parent)
-
-    def _prune(self, folder: Path) -> None:
-        """Remove empty folders up to the root, so deleted prefixes leave no litter."""
-        while folder != self.root and self.root in folder.parents:
-            try:
-                folder.rmdir()
-            except OSError:
-                return
-            folder = folder.parent
 
     def list(self, prefix: str = "") -> list[str]:
         base = self._path(prefix, allow_root=True)

@@ -149,9 +149,11 @@ def read_frames(session: Session, store: BlobStore, dataset_id: uuid.UUID, strea
     parts = find_parts(session, dataset_id, stream, t0, t1)
     wanted = None
     if columns is not None:
-        known = {c for p in parts for c in p.columns}
+        # Checked against the whole stream: a column only later parts have is null in this window.
+        known = {c for cols in session.scalars(select(FramePart.columns).where(
+            FramePart.dataset_id == dataset_id, FramePart.stream == stream)) for c in cols}
         missing = [c for c in columns if c not in known and c != "t"]
-        if parts and missing:
+        if known and missing:
             raise InvalidInput(f"Unknown column(s) in stream {stream!r}: {', '.join(missing)}",
                                details={"available": sorted(known)})
         wanted = ["t", *[c for c in dict.fromkeys(columns) if c != "t"]]

@@ -25,7 +25,7 @@ from sideline.api.routers.uploads import (
 )
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
 from sideline.errors import (
-    Conflict, InvalidInput, NotFound, PayloadTooLarge, RangeNotSatisfiable, UnsupportedMediaType,
+    Conflict, InvalidInput, NotFound, RangeNotSatisfiable, UnsupportedMediaType,
 )
 from sideline.storage.blobs import BlobNotFound
 from sideline.storage.models import FileStatus, StoredFile
