@@ -133,8 +133,9 @@ def services(settings):
     from sideline.services import build_services
     from sideline.storage.migrate import upgrade
 
-    svc = build_services(settings)
+    svc = build_services(settings, start_runner=False)
     upgrade(svc.db.engine)
+    svc.runner.start()
     yield svc
     svc.close()
 

@@ -99,3 +99,14 @@ def test_a_job_is_claimed_once(services, account):
     assert execute(services.job_env, job_id, "w2") == Outcome.not_claimed
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(JobStep).where(JobStep.job_id == job_id)) == 1
+
+
+def test_embedded_runner_keeps_partitions_ahead_on_postgres(services):
+    from sideline.storage.partitions import list_partitions, partition_name
+
+    if not services.db.is_postgres:
+        return  # SQLite has no partitions
+    today = utcnow().date()
+    expected = partition_name("samples", today.replace(day=1))
+    with services.db.engine.connect() as conn:
+        wait_for(lambda: expected in list_partitions(conn, "samples"), message="this month's partition")

@@ -272,7 +272,7 @@ def test_content_range_errors(client, account):
 
 
 NAMES = [
-    ("../../etc/passwd", "passwd"), ("..\\x", "x"), ("a\x00b.csv", "ab.csv"), ("C:\\Users\\me\\clip.mp4", "clip.mp4"),
+    ("../../etc/passwd", "passwd"), ("..\\x", "x"), ("a\x01b.csv", "ab.csv"), ("C:\\Users\\me\\clip.mp4", "clip.mp4"),
     ("evil\u202egpj.exe", "evilgpj.exe"), ("line\r\nbreak.txt", "linebreak.txt"), ("  .hidden  ", "hidden"),
     ("x" * 300 + ".csv", "x" * 251 + ".csv"),
 ]
@@ -290,14 +290,30 @@ def test_file_names_are_sanitised(client, account, services):
 
 
 def test_names_that_leave_nothing_are_refused(client, account):
-    for raw in ("..", "../..", "/", "\x00", " . ", "a/\x01"):
+    for raw in ("..", "../..", "/", "\x7f", " . ", "a/\x01", "\u200b\u202e"):
         body = {"filename": raw, "size": 10, "content_type": "text/csv"}
         err = error(client.post(account.url("/uploads"), json=body, headers=account.headers), 400, "invalid_input")
         assert "file name" in err["message"], raw
 
 
+def test_nul_in_file_names(client, account, services):
+    # In JSON, the API's input guard refuses NUL anywhere (PostgreSQL cannot store it) ...
+    body = {"filename": "a\x00b.csv", "size": 10, "content_type": "text/csv"}
+    assert "NUL" in error(client.post(account.url("/uploads"), json=body, headers=account.headers), 400,
+                          "invalid_input")["message"]
+    # ... in a multipart part header, the name is cleaned like any other control character.
+    raw = (b"--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../a\x00b.csv\"\r\n"
+           b"Content-Type: text/csv\r\n\r\nt,x\n\r\n--XX--\r\n")
+    r = client.post(account.url("/files"), content=raw,
+                    headers={**account.headers, "Content-Type": "multipart/form-data; boundary=XX"})
+    assert r.status_code == 201, r.text
+    assert r.json()["filename"] == "ab.csv"
+    assert services.blobs.list("") == [f"files/{account.org_id}/{r.json()['id']}"]
+
+
 def test_sanitize_filename_unit():
     assert sanitize_filename("ok.csv") == "ok.csv"
+    assert sanitize_filename("..\x00/..\\a\x00b\tc.csv") == "ab c.csv"
     with pytest.raises(InvalidInput):
         sanitize_filename("\u200b")
 

@@ -6,10 +6,12 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
+from sideline.storage.partitions import maintain_partitions
 from sideline.jobs.execution import JobEnvironment, Outcome, execute, queued_jobs, requeue_stale
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,15 @@ class InProcessRunner:
     def _maintain(self) -> None:
         interval = self.env.heartbeat_seconds
         first = True
+        partitions_due = 0.0
         while not self._stop.is_set():
+            if time.monotonic() >= partitions_due:
+                try:
+                    maintain_partitions(self.env.db)
+                    partitions_due = time.monotonic() + 24 * 3600
+                except Exception:
+                    log.warning("partition maintenance failed; retrying in an hour", exc_info=True)
+                    partitions_due = time.monotonic() + 3600
             try:
                 for job_id, queue in requeue_stale(self.env, stale_after=1.5 * interval):
                     self.dispatch(job_id, queue)

@@ -45,6 +45,7 @@ from sqlalchemy import text, update
 from sideline.jobs.execution import JobEnvironment, Outcome, execute, queued_jobs, requeue_stale
 from sideline.jobs.registry import QUEUES
 from sideline.jobs.runners import worker_name
+from sideline.storage.partitions import maintain_partitions
 from sideline.settings import Settings
 from sideline.storage.models import Job, JobState, utcnow
 
@@ -213,21 +214,6 @@ def _reaper_loop(state: WorkerState) -> None:
 
 
 # --- Partitions -------------------------------------------------------------------------------
-
-def maintain_partitions(db, today: dt.date | None = None) -> list[str]:
-    """Create monthly partitions for today .. today + 2 months (PostgreSQL only)."""
-    from sideline.storage.partitions import ensure_partitions
-
-    if not db.is_postgres:
-        return []
-    today = today or utcnow().date()
-    with db.engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
-        created = ensure_partitions(conn, today, add_months(today, 2))
-    if created:
-        log.info("created partitions: %s", ", ".join(created))
-    return created
-
 
 def _partition_loop(state: WorkerState) -> None:
     wait = 0.0  # the first round runs at start

@@ -2,7 +2,7 @@
 
 Each partitioned table has a DEFAULT partition, so an insert never fails for want of a
 partition; ``ensure_partitions`` creates the monthly ones ahead of time (the server does it
-at start-up and the worker daily). Rows that landed in the default partition before their
+in-process runner and every Celery worker at start and daily, through ``maintain_partitions``). Rows that landed in the default partition before their
 month existed are moved when that month's partition is created.
 """
 
@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import logging
+
 from sqlalchemy import Connection, text
 
 from sideline.storage.models.timeseries import PARTITIONED_TABLES
+
+log = logging.getLogger(__name__)
+
+#: Key of the PostgreSQL advisory lock that serialises partition creation across processes.
+PARTITION_LOCK_KEY = 0x5_1DE_11E0
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -64,3 +71,19 @@ def list_partitions(conn: Connection, table: str) -> list[str]:
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :t ORDER BY c.relname"), {"t": table})
     return [r[0] for r in rows]
+
+
+def maintain_partitions(db, today: dt.date | None = None, months_ahead: int = 2) -> list[str]:
+    """Create monthly partitions for today .. today + ``months_ahead`` months (PostgreSQL only)."""
+    if not db.is_postgres:
+        return []
+    today = today or dt.datetime.now(dt.UTC).date()
+    end = today
+    for _ in range(months_ahead):
+        end = _next_month(end)
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
+        created = ensure_partitions(conn, today, end)
+    if created:
+        log.info("created partitions: %s", ", ".join(created))
+    return created
