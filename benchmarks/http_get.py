@@ -158,6 +158,26 @@ class Server:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+def create_scratch_database(admin_url: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    name = f"sideline_bench_{secrets.token_hex(4)}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    engine.dispose()
+
+
 def run_wrk(url: str, *, connections: int, threads: int, duration: int, headers: dict[str, str]) -> dict:
     header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -178,6 +198,7 @@ def run_wrk(url: str, *, connections: int, threads: int, duration: int, headers:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="PostgreSQL URL (an empty database); default: embedded SQLite")
+    parser.add_argument("--pg-admin-url", help="PostgreSQL admin URL: create a scratch database there, drop it after")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (try 2)")
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -189,9 +210,16 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     raise_fd_limit()
     print(f"machine: {describe_machine()}", flush=True)
-    env = {"SIDELINE_DATABASE_URL": args.database_url} if args.database_url else {}
-    database = "PostgreSQL" if args.database_url else "SQLite (embedded)"
-    server = Server(env, workers=args.workers)
+    scratch = create_scratch_database(args.pg_admin_url) if args.pg_admin_url else None
+    database_url = scratch or args.database_url
+    env = {"SIDELINE_DATABASE_URL": database_url} if database_url else {}
+    database = "PostgreSQL" if database_url else "SQLite (embedded)"
+    try:
+        server = Server(env, workers=args.workers)
+    except BaseException:
+        if scratch:
+            drop_database(args.pg_admin_url, scratch)
+        raise
     try:
         import httpx
 
@@ -212,12 +240,17 @@ def main(argv: list[str] | None = None) -> dict:
             results[name] = stats
     finally:
         server.stop()
+        if scratch:
+            drop_database(args.pg_admin_url, scratch)
     print(f"\nwrk -c {args.connections} -t {args.threads} -d {args.duration}s; server: {args.workers} uvicorn "
           f"worker(s), {database}; wrk runs on the same machine")
     print(f"{'target':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'errors':>7} {'srv CPU':>8}")
     for name, s in results.items():
         print(f"{name:44} {s['rps']:9.0f} {s['p50_us'] / 1000:8.1f} {s['p99_us'] / 1000:8.1f} "
               f"{s['non_2xx']:8d} {s['errors']:7d} {s['server_cpu_pct']:7.0f}%")
+        if s["non_2xx"] or s["errors"]:
+            print(f"  WARNING: {name}: {s['non_2xx']} non-2xx responses and {s['errors']} socket errors/timeouts; "
+                  f"the figures above are not a healthy steady state (see the server log)")
     if args.json:
         print(json.dumps({"machine": machine(), "workers": args.workers, "database": database, "results": results}))
     return results

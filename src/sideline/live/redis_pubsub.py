@@ -88,9 +88,16 @@ class _Reader:
 
 
 class _LoopState:
+    """One event loop's Redis clients: each reader holds a connection in XREAD BLOCK, so readers
+    get their own pool (one connection per active channel); the short replay reads share a
+    small pool that waits for a free connection instead of failing during a reconnect storm."""
+
     def __init__(self, url: str, block_ms: int):
         # The socket timeout must outlast XREAD BLOCK (redis-py's default is 5 s).
-        self.client = aioredis.Redis.from_url(url, socket_timeout=block_ms / 1000 + 10)
+        self.reader_client = aioredis.Redis(connection_pool=aioredis.ConnectionPool.from_url(
+            url, max_connections=100_000, socket_timeout=block_ms / 1000 + 10))
+        self.client = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=20, timeout=30))
         self.replay = self.client.register_script(REPLAY_LUA)
         self.reader_start = self.client.register_script(READER_START_LUA)
         self.readers: dict[str, _Reader] = {}
@@ -191,10 +198,11 @@ class RedisPubSub:
 
     @staticmethod
     async def _close_client(state: _LoopState) -> None:
-        try:
-            await state.client.aclose()
-        except Exception:
-            log.debug("closing a pub/sub Redis client failed", exc_info=True)
+        for client in (state.reader_client, state.client):
+            try:
+                await client.aclose(close_connection_pool=True)
+            except Exception:
+                log.debug("closing a pub/sub Redis client failed", exc_info=True)
 
     async def _run_reader(self, state: _LoopState, reader: _Reader) -> None:
         keys = self._keys(reader.channel)
@@ -213,7 +221,7 @@ class RedisPubSub:
             reader.ready.set_result(None)
             while reader.subscriptions:
                 try:
-                    response = await state.client.xread({stream: cursor}, count=1000, block=self.block_ms)
+                    response = await state.reader_client.xread({stream: cursor}, count=1000, block=self.block_ms)
                     backoff = 0.2
                 except redis.RedisError as exc:
                     log.warning("pub/sub reader for %s lost Redis: %s; retrying", reader.channel, exc)
