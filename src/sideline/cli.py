@@ -271,6 +271,22 @@ def migrate_to(database_url: str = typer.Option(..., "--database-url", help="pos
         typer.echo(f"  {line}")
 
 
+@app.command("cleanup-uploads")
+def cleanup_uploads_command(older_than_hours: float = typer.Option(24.0, min=0.0, help="Age of unfinished uploads to remove")) -> None:
+    """Remove uploads that were abandoned or failed (run daily, e.g. from cron)."""
+    from sideline.api.routers.uploads import cleanup_uploads
+    from sideline.services import build_services
+
+    s = settings()
+    _require_schema(_database())
+    services = build_services(s, start_runner=False)
+    try:
+        removed = cleanup_uploads(services, older_than_hours)
+    finally:
+        services.close()
+    typer.echo(f"removed {removed} unfinished upload(s) older than {older_than_hours:g} h")
+
+
 @app.command()
 def openapi() -> None:
     """Print the OpenAPI document (used to generate the web app's typed client)."""

@@ -148,5 +148,5 @@ def configure_logging(settings: Settings) -> None:
     uvicorn_access.handlers[:] = []
     uvicorn_access.propagate = False
     # Alembic announces each of its plugins on every schema check; keep its real messages only.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter; errors still show
     _configured = True

@@ -50,6 +50,7 @@ router = APIRouter(tags=["live"])
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_RATE_LIMITED = 4429
 AUTH_TIMEOUT_SECONDS = 10.0
+SUBSCRIBE_TIMEOUT_SECONDS = 15.0
 MAX_SUBSCRIPTIONS = 100
 MAX_MESSAGE_CHARS = 16 * 1024
 # Events a subscription may have queued for a connection that does not keep up; beyond it the
@@ -266,7 +267,8 @@ class LiveConnection:
         await self._unsubscribe(channel)  # subscribing again restarts from the new ``since``
         subscription = self.services.pubsub.subscribe(channel, since, max_pending=MAX_PENDING_EVENTS)
         try:
-            await subscription.open()
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT_SECONDS):  # e.g. Redis unreachable: say so, don't hang
+                await subscription.open()
         except Exception:
             log.exception("could not subscribe to %s", channel)
             await self.error("unavailable", "Live updates are unavailable right now; try again", channel=channel)
