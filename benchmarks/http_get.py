@@ -148,6 +148,24 @@ class Server:
             total += (int(fields[11]) + int(fields[12])) / tick
         return total
 
+    def log_size(self) -> int:
+        return (self.home / "server.log").stat().st_size
+
+    def errors_since(self, offset: int) -> tuple[int, str]:
+        """ERROR lines the server logged after ``offset`` and the first one's message, shortened."""
+        with open(self.home / "server.log", "rb") as f:
+            f.seek(offset)
+            lines = [line for line in f.read().decode(errors="replace").splitlines()
+                     if '"level": "ERROR"' in line or " ERROR " in line]
+        first = ""
+        if lines:
+            try:
+                record = json.loads(lines[0])
+                first = (record.get("exception") or record.get("message") or "").strip().splitlines()[-1]
+            except ValueError:
+                first = lines[0]
+        return len(lines), first[:200]
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -233,10 +251,11 @@ def main(argv: list[str] | None = None) -> dict:
                    ("GET /api/v1/orgs/{id}/jobs (auth + DB)", f"{server.url}/api/v1/orgs/{org_id}/jobs", auth)]
         results = {}
         for name, url, headers in targets:
-            cpu0, t0 = server.cpu_seconds(), time.monotonic()
+            cpu0, t0, log0 = server.cpu_seconds(), time.monotonic(), server.log_size()
             stats = run_wrk(url, connections=args.connections, threads=args.threads, duration=args.duration,
                             headers=headers)
             stats["server_cpu_pct"] = 100 * (server.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+            stats["server_errors"], stats["first_error"] = server.errors_since(log0)
             results[name] = stats
     finally:
         server.stop()
@@ -248,9 +267,10 @@ def main(argv: list[str] | None = None) -> dict:
     for name, s in results.items():
         print(f"{name:44} {s['rps']:9.0f} {s['p50_us'] / 1000:8.1f} {s['p99_us'] / 1000:8.1f} "
               f"{s['non_2xx']:8d} {s['errors']:7d} {s['server_cpu_pct']:7.0f}%")
-        if s["non_2xx"] or s["errors"]:
-            print(f"  WARNING: {name}: {s['non_2xx']} non-2xx responses and {s['errors']} socket errors/timeouts; "
-                  f"the figures above are not a healthy steady state (see the server log)")
+        if s["non_2xx"] or s["errors"] or s["requests"] < args.connections:
+            print(f"  WARNING: {s['requests']} responses for {args.connections} connections, {s['non_2xx']} non-2xx, "
+                  f"{s['errors']} socket errors/timeouts: not a healthy steady state; server errors during the run: "
+                  f"{s['server_errors']}{' (first: ' + s['first_error'] + ')' if s['first_error'] else ''}")
     if args.json:
         print(json.dumps({"machine": machine(), "workers": args.workers, "database": database, "results": results}))
     return results

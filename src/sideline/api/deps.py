@@ -36,7 +36,10 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a failing commit becomes an
+# error response instead of a 2xx for changes that were never saved (and the connection is freed
+# before a streamed body).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class Access(str, enum.Enum):
