@@ -30,6 +30,16 @@ export type ApiKeyCreated = Ok<paths[`${Org}/api-keys`]["post"]>;
 export type ApiKeyInput = Body<paths[`${Org}/api-keys`]["post"]>;
 export type ApiKeyScope = NonNullable<ApiKeyInput["scopes"]>[number];
 
+export type Member = Ok<paths[`${Org}/members/{user_id}`]["get"]>;
+export type Invitation = Ok<paths[`${Org}/invitations/{invitation_id}`]["delete"]>;
+export type InvitationInput = Body<paths[`${Org}/invitations`]["post"]>;
+export type InvitationAccepted = Ok<paths["/api/v1/invitations/accept"]["post"]>;
+
+export type Athlete = Ok<paths[`${Org}/athletes/{athlete_id}`]["get"]>;
+export type AthleteInput = Body<paths[`${Org}/athletes`]["post"]>;
+export type AthletePatch = Body<paths[`${Org}/athletes/{athlete_id}`]["patch"]>;
+export type Erasure = Ok<paths[`${Org}/athletes/{athlete_id}`]["delete"]>;
+
 export type Upload = Ok<paths[`${Org}/uploads/{upload_id}`]["get"]>;
 export type StoredFile = Ok<paths[`${Org}/files/{file_id}`]["get"]>;
 

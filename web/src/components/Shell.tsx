@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate, useParams } from "react-router-dom";
-import { rememberOrg, useLiveStatus, useSession } from "../state/session";
+import { rememberedOrg, rememberOrg, useLiveStatus, useSession } from "../state/session";
 import { useTheme } from "../lib/theme";
 import { Alert, Spinner } from "./ui";
 import { Icon, type IconName } from "./Icon";
@@ -28,8 +28,15 @@ const NAV: { heading?: string; items: NavItem[] }[] = [
   {
     heading: "Workspace",
     items: [
+      { to: "athletes", label: "Athletes", icon: "athletes", testId: "nav-athletes" },
       { to: "jobs", label: "Jobs", icon: "jobs", testId: "nav-jobs" },
       { to: "uploads", label: "Uploads", icon: "uploads", testId: "nav-uploads" },
+    ],
+  },
+  {
+    heading: "Organisation",
+    items: [
+      { to: "members", label: "Members", icon: "members", testId: "nav-members" },
       { to: "api-keys", label: "API keys", icon: "key", testId: "nav-api-keys" },
     ],
   },
@@ -116,6 +123,9 @@ function UserMenu({ role }: { role: string | null }) {
             <span className="muted">{me?.email}</span>
             {role && <span className="muted">Role: {role}</span>}
           </div>
+          <Link to="/account" role="menuitem" className="menu-item" data-testid="account-link" onClick={() => setOpen(false)}>
+            Account settings
+          </Link>
           <button type="button" role="menuitem" className="menu-item" data-testid="logout" onClick={logout}>
             Log out
           </button>
@@ -125,9 +135,18 @@ function UserMenu({ role }: { role: string | null }) {
   );
 }
 
-export function Shell() {
-  const { orgId, org } = useOrg();
+/** The organisation to show around pages that belong to none (the last one used, else the first). */
+function fallbackOrg(orgs: Organisation[] | null): Organisation | null {
+  const saved = rememberedOrg();
+  return orgs?.find((o) => o.id === saved) ?? orgs?.[0] ?? null;
+}
+
+/** The app's frame. `personal`: for pages outside any organisation (e.g. /account). */
+export function Shell({ personal = false }: { personal?: boolean }) {
+  const inUrl = useOrg();
   const { orgs, orgsError, reloadOrgs } = useSession();
+  const org = personal ? fallbackOrg(orgs) : inUrl.org;
+  const orgId = personal ? (org?.id ?? "") : inUrl.orgId;
   const [theme, toggleTheme] = useTheme();
   const [navOpen, setNavOpen] = useState(false);
   const location = useLocation();
@@ -135,10 +154,10 @@ export function Shell() {
 
   useEffect(() => setNavOpen(false), [location.pathname]);
   useEffect(() => {
-    if (org) rememberOrg(org.id);
-  }, [org]);
+    if (org && !personal) rememberOrg(org.id);
+  }, [org, personal]);
 
-  const notMember = orgs !== null && !org;
+  const notMember = !personal && orgs !== null && !org;
   return (
     <div className={`shell${navOpen ? " nav-open" : ""}`}>
       <header className="topbar">
@@ -153,11 +172,11 @@ export function Shell() {
         >
           <Icon name="menu" size={20} />
         </button>
-        <Link to={`/o/${orgId}`} className="brand">
+        <Link to={orgId ? `/o/${orgId}` : "/"} className="brand">
           <img src="/favicon.svg" alt="" width={24} height={24} />
           <span>Sideline</span>
         </Link>
-        <OrgSwitcher orgId={orgId} orgs={orgs} />
+        {(orgId || !personal) && <OrgSwitcher orgId={orgId} orgs={orgs} />}
         <div className="topbar-spacer" />
         <span className={`live-dot live-${live}`} hidden={live === "idle"} title={`Live updates: ${live}`} data-testid="live-status" data-status={live}>
           <span className="sr-only">Live updates: {live}</span>
@@ -176,7 +195,7 @@ export function Shell() {
         <UserMenu role={org?.role ?? null} />
       </header>
       <nav id="sidenav" className="sidenav" aria-label="Main">
-        {NAV.map((group, i) => (
+        {orgId && NAV.map((group, i) => (
           <div className="nav-group" key={i}>
             {group.heading && <div className="nav-heading">{group.heading}</div>}
             {group.items.map((item) => (
@@ -204,7 +223,7 @@ export function Shell() {
             </button>
           </Alert>
         )}
-        {orgs === null && !orgsError ? (
+        {orgs === null && !orgsError && !personal ? (
           <Spinner />
         ) : notMember ? (
           <Alert testId="org-missing">
@@ -212,7 +231,7 @@ export function Shell() {
             {orgs && orgs[0] && <Link to={`/o/${orgs[0].id}`}>Go to {orgs[0].name}</Link>}
           </Alert>
         ) : (
-          <Outlet key={orgId} />
+          <Outlet key={personal ? "personal" : orgId} />
         )}
       </main>
     </div>

@@ -39,3 +39,18 @@ export function clampPercent(value: number | null | undefined): number {
   if (typeof value !== "number" || Number.isNaN(value)) return 0;
   return Math.max(0, Math.min(100, value));
 }
+
+/** A calendar date ("2004-05-17", no time zone) as the reader writes dates; shown as-is if unreadable. */
+export function formatDay(value: string | null | undefined): string {
+  if (!value) return "–";
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return value;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.toLocaleDateString(undefined, { dateStyle: "medium", timeZone: "UTC" });
+}
+
+/** Today's date in the reader's time zone as YYYY-MM-DD (for <input type="date" max>). */
+export function todayIso(now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}

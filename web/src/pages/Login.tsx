@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { Navigate, useLocation, useNavigate } from "react-router-dom";
+import { Link, Navigate, useLocation, useNavigate } from "react-router-dom";
 import { errorMessage } from "../api/client";
 import { tokenStore } from "../api/auth";
 import { Alert } from "../components/ui";
@@ -9,14 +9,15 @@ export function LoginPage() {
   const { loggedIn, login } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
-  const from = (location.state as { from?: string } | null)?.from;
-  const [email, setEmail] = useState("");
+  const state = location.state as { from?: string; email?: string; notice?: string } | null;
+  const from = state?.from;
+  const [email, setEmail] = useState(state?.email ?? "");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
-  useEffect(() => setNotice(tokenStore.takeLogoutReason()), []);
+  useEffect(() => setNotice(tokenStore.takeLogoutReason() ?? state?.notice ?? null), []);
 
   if (loggedIn && !busy) return <Navigate to={from && from !== "/login" ? from : "/"} replace />;
 
@@ -72,6 +73,11 @@ export function LoginPage() {
         <button type="submit" className="button button-primary button-block" disabled={busy} data-testid="login-submit">
           {busy ? "Signing in…" : "Sign in"}
         </button>
+        <p className="form-footer">
+          <Link to="/forgot-password" state={{ email: email.trim() }} data-testid="forgot-password-link">
+            Forgot password?
+          </Link>
+        </p>
       </form>
     </div>
   );

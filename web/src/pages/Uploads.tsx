@@ -4,6 +4,7 @@ import type { StoredFile } from "../api/types";
 import { Alert, PageHeader, Pager, ProgressBar, Spinner } from "../components/ui";
 import { useOrg } from "../components/Shell";
 import { Icon } from "../components/Icon";
+import { saveBlob } from "../lib/download";
 import { formatBytes, formatDate, formatRelative, shortHash } from "../lib/format";
 import { orgTransport, uploadFile } from "../lib/upload";
 
@@ -36,14 +37,7 @@ function FileRow({ file, orgId, onDeleted, onError }: {
     setBusy("download");
     try {
       const blob = await call(api.GET("/api/v1/orgs/{org_id}/files/{file_id}/content", { params: { path }, parseAs: "blob" }));
-      const url = URL.createObjectURL(blob as Blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = file.filename;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 30_000);
+      saveBlob(blob as Blob, file.filename);
     } catch (err) {
       onError(errorMessage(err));
     } finally {

@@ -6,7 +6,9 @@ Protocol (JSON text frames; the web app depends on it):
   ``{"type": "auth", "token": ...}`` within 10 s. A bad, expired or revoked token closes the
   socket with code 4401 and a reason; so does the token expiring while connected (the client
   reconnects with a fresh token and ``since``, losing nothing). A later ``auth`` message with a
-  fresh token of the same principal extends the connection instead.
+  fresh token of the same principal extends the connection instead. Every 5 minutes the token
+  and the subscribed channels are checked again: a revoked key closes with 4401, a channel whose
+  membership was removed ends with a ``not_found`` error for it.
 - ``{"type": "subscribe", "channel": "org:<org_id>:jobs", "since": <int|null>}`` ->
   ``{"type": "subscribed", "channel", "seq": <latest>}``, then replayed (``seq > since``) and
   live ``{"type": "event", "channel", "seq", "event", "data"}``. When the events after ``since``
@@ -51,6 +53,9 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_RATE_LIMITED = 4429
 AUTH_TIMEOUT_SECONDS = 10.0
 SUBSCRIBE_TIMEOUT_SECONDS = 15.0
+# How often an open connection re-checks its token (revoked keys, deactivated users) and its
+# channels (removed memberships); tokens that expire sooner close at their expiry.
+RECHECK_SECONDS = 300.0
 MAX_SUBSCRIPTIONS = 100
 MAX_MESSAGE_CHARS = 16 * 1024
 # Events a subscription may have queued for a connection that does not keep up; beyond it the
@@ -64,7 +69,7 @@ class _Auth:
     expires_at: float | None  # epoch seconds
 
 
-def _authenticate(services: Services, token: str) -> _Auth:
+def _authenticate(services: Services, token: str, *, count: bool = True) -> _Auth:
     with services.db.session() as session:
         principal = authenticate_token(services, session, token)
         if principal.api_key_id is not None:
@@ -72,7 +77,7 @@ def _authenticate(services: Services, token: str) -> _Auth:
             expires_at = _epoch(key_expiry) if key_expiry is not None else None
         else:
             expires_at = float(decode_token(services.settings.resolved_secret_key, token, "access")["exp"])
-    wait = services.rate_limiter.hit(principal.rate_key)
+    wait = services.rate_limiter.hit(principal.rate_key) if count else 0
     if wait > 0:
         raise RateLimited(wait)
     return _Auth(principal, expires_at)
@@ -115,6 +120,8 @@ class LiveConnection:
         self.subscriptions: dict[str, tuple[Subscription, asyncio.Task]] = {}
         self._send_lock = asyncio.Lock()
         self._closed = False
+        self._token = ""
+        self._recheck_at = 0.0
 
     # Sending ------------------------------------------------------------------------------
     async def send(self, frame: str) -> None:
@@ -151,8 +158,13 @@ class LiveConnection:
                 async with asyncio.timeout_at(self._deadline()):
                     message = await self.websocket.receive()
             except TimeoutError:
-                await self.close(CLOSE_UNAUTHORIZED, "Access token expired; reconnect with a fresh token")
-                return
+                if self.auth is not None and self.auth.expires_at is not None and self.auth.expires_at <= time.time():
+                    await self.close(CLOSE_UNAUTHORIZED, "Access token expired; reconnect with a fresh token")
+                    return
+                await self._recheck()
+                if self._closed:
+                    return
+                continue
             if message["type"] == "websocket.disconnect":
                 return
             text = message.get("text")
@@ -165,11 +177,26 @@ class LiveConnection:
             if self._closed:
                 return
 
-    def _deadline(self) -> float | None:
+    def _deadline(self) -> float:
+        """The loop time of the next token expiry or periodic re-check, whichever is first."""
         if self.auth is None or self.auth.expires_at is None:
-            return None
+            return self._recheck_at
         loop = asyncio.get_running_loop()
-        return loop.time() + (self.auth.expires_at - time.time())
+        return min(self._recheck_at, loop.time() + (self.auth.expires_at - time.time()))
+
+    async def _recheck(self) -> None:
+        try:
+            self.auth = await run_in_threadpool(_authenticate, self.services, self._token, count=False)
+        except Unauthorized as exc:
+            await self.close(CLOSE_UNAUTHORIZED, exc.message)
+            return
+        for channel in list(self.subscriptions):
+            try:
+                await run_in_threadpool(_authorize, self.services, self.auth.principal, channel)
+            except (NotFound, Forbidden):
+                await self._unsubscribe(channel)
+                await self.error("not_found", "Channel not found", channel=channel)
+        self._recheck_at = asyncio.get_running_loop().time() + RECHECK_SECONDS
 
     async def _first_message_token(self) -> str | None:
         try:
@@ -204,6 +231,8 @@ class LiveConnection:
             await self.error("invalid_message", "A new token must belong to the same user or API key; reconnect instead")
             return True
         self.auth = auth
+        self._token = token
+        self._recheck_at = asyncio.get_running_loop().time() + RECHECK_SECONDS
         return True
 
     async def cleanup(self) -> None:
