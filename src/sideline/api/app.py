@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from pathlib import Path
@@ -18,10 +19,12 @@ from sideline.api.routers import account, api_keys, athletes, datasets, export, 
 from sideline.api.routers import ws
 from sideline.api.routers import files, uploads
 from sideline.observability import install_observability
+from sideline.storage.db import MAX_OVERFLOW, POOL_SIZE
 from sideline.services import Services, build_services
 from sideline.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+POOL_CAPACITY = POOL_SIZE + MAX_OVERFLOW
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   description="Sports performance analytics. All organisation data lives under /api/v1/orgs/{org_id}.")
     app.state.services = services
     app.state.settings = settings
+    # Connections left for requests after the in-process runner's job, heartbeat and maintenance threads.
+    reserved = 2 * settings.job_workers + 2 if not settings.redis_url else 2
+    app.state.db_slots = asyncio.Semaphore(max(2, POOL_CAPACITY - reserved))
     install_error_handlers(app)
     install_input_guards(app, settings.max_body_bytes)  # added first: innermost, so 413s get a request id
     app.add_middleware(ETagMiddleware)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,7 +31,20 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_session(services: ServicesDep) -> Iterator[Session]:
+async def db_slot(request: Request) -> AsyncIterator[None]:
+    """Admit at most as many requests with a database session as the pool has connections.
+
+    Sync dependencies and endpoints run in a thread pool, and a request's session holds its
+    connection across several thread hops. Without this gate, under load every thread can end
+    up waiting for a connection held by requests that are themselves waiting for a thread:
+    a deadlock until the pool times out. Waiting here happens on the event loop, holding nothing.
+    """
+    slots = request.app.state.db_slots
+    async with slots:
+        yield
+
+
+def get_session(services: ServicesDep, _slot: Annotated[None, Depends(db_slot, scope="function")]) -> Iterator[Session]:
     with services.db.session() as session:
         yield session
 

@@ -12,12 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from sideline.settings import Settings
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+POOL_SIZE = 10
+MAX_OVERFLOW = 20
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=pool_size, max_overflow=max_overflow)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -29,7 +34,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
 
 
 class Database:
@@ -38,6 +43,8 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        #: Connections the pool hands out before callers wait (see api.deps.db_slot).
+        self.capacity = POOL_SIZE + MAX_OVERFLOW
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
