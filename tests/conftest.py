@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -51,12 +52,12 @@ def pg_server() -> str:
     return PG_ADMIN_URL
 
 
-def create_pg_database(prefix: str = "sideline_t") -> str:
+def create_pg_database(prefix: str = "sideline_t", template: str | None = None) -> str:
     from sqlalchemy import text
 
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
     with _pg_admin_engine().connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
@@ -111,14 +112,48 @@ def make_settings(tmp_path: Path, **overrides) -> Settings:
     return load_settings(**values)
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Databases migrated once per session and copied per test (migrating each time is slow).
+
+    The copies are exactly what `sideline db upgrade` produces; tests of migrations themselves
+    use the empty `pg_url` database instead.
+    """
+    from sideline.storage.db import Database
+    from sideline.storage.migrate import upgrade
+
+    sqlite_file = tmp_path_factory.mktemp("template") / "db.sqlite3"
+    db = Database(f"sqlite:///{sqlite_file}")
+    upgrade(db.engine)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    templates = {"sqlite": str(sqlite_file)}
+    pg_template = None
+    try:
+        pg_template = create_pg_database("sideline_tmpl")
+        db = Database(pg_template)
+        upgrade(db.engine)
+        db.dispose()  # a template must have no open connections
+        templates["postgres"] = pg_template.rsplit("/", 1)[1]
+    except Exception:
+        pass  # no PostgreSQL: the postgres-parametrised tests fail in pg_server with the reason
+    yield templates
+    if pg_template:
+        drop_pg_database(pg_template)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, tmp_path) -> Iterator[str]:
-    """Runs a test once on the embedded SQLite file and once on a fresh PostgreSQL database."""
+def backend(request, tmp_path, migrated_templates) -> Iterator[str]:
+    """Runs a test once on the embedded SQLite file and once on a fresh PostgreSQL database,
+    each already migrated to head."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        target = tmp_path / "db.sqlite3"
+        shutil.copyfile(migrated_templates["sqlite"], target)
+        yield f"sqlite:///{target}"
     else:
         request.getfixturevalue("pg_server")
-        url = create_pg_database()
+        url = create_pg_database(template=migrated_templates.get("postgres"))
         yield url
         drop_pg_database(url)
 
