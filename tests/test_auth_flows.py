@@ -167,6 +167,11 @@ def test_invitation_creates_a_new_user_once(client, services, account):
         lifetime = row.expires_at - row.created_at
         assert abs(lifetime - dt.timedelta(days=services.settings.invitation_days)) < dt.timedelta(seconds=5)
 
+    preview = client.post("/api/v1/invitations/preview", json={"token": token})
+    assert preview.status_code == 200
+    assert preview.json()["organisation_name"] == "Alpha FC" and preview.json()["role"] == "coach"
+    assert client.post("/api/v1/invitations/preview", json={"token": token + "x"}).status_code == 400
+
     r = client.post("/api/v1/invitations/accept", json={"token": token})
     assert r.status_code == 400 and "password" in r.json()["error"]["message"]
     r = client.post("/api/v1/invitations/accept", json={"token": token, "name": "Nia", "password": "s3cret-pass"})
@@ -180,6 +185,7 @@ def test_invitation_creates_a_new_user_once(client, services, account):
 
     r = client.post("/api/v1/invitations/accept", json={"token": token, "password": "another-pass"})
     assert r.status_code == 410 and r.json()["error"]["message"] == "This invitation has already been accepted"
+    assert client.post("/api/v1/invitations/preview", json={"token": token}).status_code == 410
     assert r.json()["error"]["code"] == "gone"
     listed = client.get(account.url("/invitations"), headers=account.headers).json()
     assert [i["status"] for i in listed["items"]] == ["accepted"]

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 import { ApiError, api, call, errorMessage } from "../api/client";
 import { tokenStore } from "../api/auth";
@@ -25,6 +25,18 @@ export function InvitePage() {
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
+  const [offer, setOffer] = useState<{ organisation_name: string; role: string; email: string } | null>(null);
+
+  // Say whom the link joins before anyone accepts; a dead link shows its reason at once.
+  useEffect(() => {
+    let live = true;
+    call(api.POST("/api/v1/invitations/preview", { body: { token } }))
+      .then((found) => live && setOffer(found))
+      .catch((err) => live && setFailure({ message: errorMessage(err), status: err instanceof ApiError ? err.status : 0 }));
+    return () => {
+      live = false;
+    };
+  }, [token]);
 
   async function accept(e?: FormEvent) {
     e?.preventDefault();
@@ -60,7 +72,11 @@ export function InvitePage() {
   const dead = failure?.status === 410;
 
   return (
-    <PublicCard title="Join Sideline" subtitle="You have been invited to an organisation" testId="page-invite">
+    <PublicCard
+      title={offer ? `Join ${offer.organisation_name}` : "Join Sideline"}
+      subtitle={offer ? `You have been invited as ${offer.role} (${offer.email})` : "You have been invited to an organisation"}
+      testId="page-invite"
+    >
       {failure && (
         <Alert testId="invite-error">
           {failure.message}
@@ -83,7 +99,7 @@ export function InvitePage() {
             this account.
           </p>
           <button type="button" className="button button-primary button-block" disabled={busy} onClick={() => void accept()} data-testid="invite-accept">
-            {busy ? "Joining…" : "Join the organisation"}
+            {busy ? "Joining…" : offer ? `Join ${offer.organisation_name}` : "Join the organisation"}
           </button>
           <p className="form-footer">
             Not you?{" "}

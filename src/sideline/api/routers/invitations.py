@@ -165,14 +165,46 @@ def _unusable(inv: Invitation | None) -> SidelineError | None:
     return None
 
 
-@router.post("/invitations/accept", response_model=AcceptOut)
-def accept_invitation(body: AcceptIn, request: Request, services: ServicesDep, session: SessionDep,
-                      principal: Principal | None = Depends(_optional_principal)) -> AcceptOut:
+class PreviewIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class PreviewOut(BaseModel):
+    organisation_name: str
+    email: str
+    role: Role
+    expires_at: dt.datetime
+
+
+def _limit_invitation_attempts(request: Request, services) -> None:
     client = request.client.host if request.client else "unknown"
     limit = services.settings.login_rate_limit_per_minute
     wait = services.rate_limiter.hit(f"invite:{client}", rate_per_minute=limit, burst=limit)
     if wait > 0:
         raise RateLimited(wait, "Too many invitation attempts")
+
+
+@router.post("/invitations/preview", response_model=PreviewOut)
+def preview_invitation(body: PreviewIn, request: Request, services: ServicesDep, session: SessionDep) -> PreviewOut:
+    """What an invitation link offers (organisation and role), so the page can say whom you join.
+
+    POST, not GET, so the token stays out of access logs; the same per-IP limit as accepting
+    makes guessing tokens pointless on top of their 256 bits.
+    """
+    _limit_invitation_attempts(request, services)
+    inv = session.scalar(select(Invitation).where(Invitation.token_hash == hash_opaque_token(body.token)))
+    if (error := _unusable(inv)) is not None:
+        raise error
+    assert inv is not None
+    org = session.get(Organisation, inv.organisation_id)
+    assert org is not None
+    return PreviewOut(organisation_name=org.name, email=inv.email, role=inv.role, expires_at=inv.expires_at)
+
+
+@router.post("/invitations/accept", response_model=AcceptOut)
+def accept_invitation(body: AcceptIn, request: Request, services: ServicesDep, session: SessionDep,
+                      principal: Principal | None = Depends(_optional_principal)) -> AcceptOut:
+    _limit_invitation_attempts(request, services)
     inv = session.scalar(select(Invitation).where(Invitation.token_hash == hash_opaque_token(body.token)))
     if (error := _unusable(inv)) is not None:
         raise error
