@@ -40,7 +40,7 @@ import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from sideline.jobs.execution import JobEnvironment, Outcome, execute, queued_jobs, requeue_stale
 from sideline.jobs.registry import QUEUES
