@@ -7,6 +7,7 @@ configuration at all; production points the three URLs at PostgreSQL, Redis and 
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
@@ -152,14 +153,22 @@ class Settings(BaseSettings):
         """The signing key; in development a random one is kept in the home folder."""
         if self.secret_key:
             return self.secret_key
-        key_file = self.home / "secret.key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-        self.home.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
-        return key
+        return _home_secret_key(self.home.resolve())
+
+
+@functools.lru_cache(maxsize=8)
+def _home_secret_key(home: Path) -> str:
+    # Cached: every request verifies a token with it, and the file never changes while we run.
+    key_file = home / "secret.key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Created owner-only from the start (no window where others could read it).
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
 
 
 def _describe(error: ValidationError) -> str:
