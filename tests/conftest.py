@@ -210,7 +210,7 @@ class Account:
 def create_account(client: TestClient, services, *, org_name: str | None = None, role: str = "owner",
                    org_id: uuid.UUID | None = None) -> Account:
     """A user (and, unless ``org_id`` is given, a new organisation they own) logged in over HTTP."""
-    from sideline.api.routers.orgs import create_organisation
+    from sideline.accounts import create_organisation
     from sideline.auth.passwords import hash_password
     from sideline.storage.models import Membership, Role, User
 

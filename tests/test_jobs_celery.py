@@ -128,7 +128,7 @@ def new_dataset(services, org_id: uuid.UUID) -> uuid.UUID:
 
 @pytest.fixture
 def org_and_dataset(celery_services) -> tuple[uuid.UUID, uuid.UUID]:
-    from sideline.api.routers.orgs import create_organisation
+    from sideline.accounts import create_organisation
 
     with celery_services.db.session() as s:
         org_id = create_organisation(s, f"Club {uuid.uuid4().hex[:6]}", None).id

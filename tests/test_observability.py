@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import update
 
-from sideline.api.routers.orgs import create_organisation
+from sideline.accounts import create_organisation
 from sideline.jobs.execution import Outcome, execute
 from sideline.jobs.registry import job_type
 from sideline.jobs.service import create_job

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from sideline.api.routers.uploads import HASHES, cleanup_uploads, sanitize_filename, upload_lock
 from sideline.errors import InvalidInput
 from sideline.storage.models import StoredFile
+from sideline.storage.uploads import HASHES, cleanup_uploads, sanitize_filename, upload_lock
 from tests.conftest import create_account, free_port, make_settings, wait_for
 
 KiB = 1024

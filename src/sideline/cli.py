@@ -91,22 +91,6 @@ def _require_schema(db) -> None:
         fail("the database schema is not up to date; run `sideline db upgrade`")
 
 
-def ensure_user(session, email: str, password: str, name: str = "", *, superuser: bool = False):
-    from sqlalchemy import func, select
-
-    from sideline.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
-    from sideline.storage.models import User
-
-    if len(password) < MIN_PASSWORD_LENGTH:
-        fail(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if user is None:
-        user = User(email=email.lower(), name=name, password_hash=hash_password(password), is_superuser=superuser)
-        session.add(user)
-        session.flush()
-    return user
-
-
 @users_app.command("create")
 def users_create(email: str, password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
                  name: str = "", organisation: Optional[str] = typer.Option(None, help="Create or join this organisation"),
@@ -115,7 +99,8 @@ def users_create(email: str, password: str = typer.Option(..., prompt=True, hide
     """Create a user (and optionally an organisation they belong to)."""
     from sqlalchemy import select
 
-    from sideline.api.routers.orgs import create_organisation
+    from sideline.accounts import create_organisation, ensure_user
+    from sideline.errors import InvalidInput
     from sideline.storage.models import Membership, Organisation, Role
 
     if "@" not in email:
@@ -127,7 +112,10 @@ def users_create(email: str, password: str = typer.Option(..., prompt=True, hide
     db = _database()
     _require_schema(db)
     with db.session() as session:
-        user = ensure_user(session, email, password, name, superuser=superuser)
+        try:
+            user = ensure_user(session, email, password, name, superuser=superuser)
+        except InvalidInput as exc:
+            fail(exc.message)
         if organisation:
             org = session.scalar(select(Organisation).where(Organisation.name == organisation))
             if org is None:
@@ -143,7 +131,7 @@ def demo() -> None:
     """Create the demo organisation and login (idempotent)."""
     from sqlalchemy import select
 
-    from sideline.api.routers.orgs import create_organisation
+    from sideline.accounts import create_organisation, ensure_user
     from sideline.storage.migrate import upgrade
     from sideline.storage.models import Membership, Organisation, Role
 
@@ -273,7 +261,7 @@ def migrate_to(database_url: str = typer.Option(..., "--database-url", help="pos
 @app.command("cleanup-uploads")
 def cleanup_uploads_command(older_than_hours: float = typer.Option(24.0, min=0.0, help="Age of unfinished uploads to remove")) -> None:
     """Remove uploads that were abandoned or failed (run daily, e.g. from cron)."""
-    from sideline.api.routers.uploads import cleanup_uploads
+    from sideline.storage.uploads import cleanup_uploads
     from sideline.services import build_services
 
     s = settings()

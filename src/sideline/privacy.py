@@ -26,6 +26,7 @@ from sideline.jobs.execution import JobContext
 from sideline.jobs.registry import job_type
 from sideline.storage.models import (Athlete, Base, Dataset, FramePart, Job, JobState, Lap, Membership, Metric,
                                      Organisation, Sample, StoredFile, User, utcnow)
+from sideline.storage.uploads import staging_key  # where unfinished uploads keep their bytes
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,6 @@ def erase_athlete(session: Session, blobs, athlete: Athlete) -> Erasure:
     org_id, athlete_id = athlete.organisation_id, athlete.id
     dataset_ids = list(session.scalars(select(Dataset.id).where(Dataset.organisation_id == org_id,
                                                                 Dataset.athlete_id == athlete_id)).all())
-    from sideline.api.routers.uploads import staging_key  # where unfinished uploads keep their bytes
-
     files = session.execute(select(StoredFile.id, StoredFile.blob_key).where(
         StoredFile.organisation_id == org_id, StoredFile.athlete_id == athlete_id)).all()
     keys: set[str] = {key for _, key in files} | {staging_key(file_id) for file_id, _ in files}

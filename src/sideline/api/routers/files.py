@@ -1,33 +1,27 @@
-"""Files of an organisation: single-request uploads, listing, streamed downloads, deletion."""
+"""Files of an organisation: single-request uploads, listing, streamed downloads, deletion.
+
+HTTP in front of ``sideline.storage.uploads``: multipart and Range parsing, download headers.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from urllib.parse import quote
 
-import anyio
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from sideline.api.deps import OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned
-from sideline.api.routers.uploads import (
-    WRITE_BLOCK, FileOut, check_content_type, check_size, delete_file, file_key, sanitize_filename,
-)
+from sideline.api.routers.uploads import FileOut
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
-from sideline.errors import (
-    Conflict, InvalidInput, NotFound, RangeNotSatisfiable, UnsupportedMediaType,
-)
-from sideline.storage.blobs import BlobNotFound
+from sideline.errors import InvalidInput, RangeNotSatisfiable, UnsupportedMediaType
+from sideline.storage import uploads as service
 from sideline.storage.models import FileStatus, StoredFile
 
 router = APIRouter(tags=["files"], responses=ERROR_RESPONSES)
@@ -42,12 +36,7 @@ MAX_PART_HEADERS = 16 * 1024
 @router.get("/orgs/{org_id}/files", response_model=Page[FileOut])
 def list_files(org: OrgRead, session: SessionDep, page: PageParams = Depends(),
                status_filter: FileStatus | None = Query(None, alias="status")) -> Page[FileOut]:
-    query = select(StoredFile).where(StoredFile.organisation_id == org.organisation_id)
-    if status_filter is not None:
-        query = query.where(StoredFile.status == status_filter)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(StoredFile.created_at.desc(), StoredFile.id)
-                           .limit(page.limit).offset(page.offset)).all()
+    rows, total = service.list_files(session, org.organisation_id, status_filter, page.limit, page.offset)
     return Page(items=[FileOut.of(f) for f in rows], total=total, limit=page.limit, offset=page.offset)
 
 
@@ -59,7 +48,7 @@ def get_file(file_id: uuid.UUID, org: OrgRead, session: SessionDep) -> FileOut:
 @router.delete("/orgs/{org_id}/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_file(file_id: uuid.UUID, org: OrgWrite, session: SessionDep, services: ServicesDep) -> Response:
     session.commit()
-    delete_file(services, org.organisation_id, file_id)
+    service.delete_file(services, org.organisation_id, file_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -100,38 +89,20 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _stream(reader, left: int) -> Iterator[bytes]:
-    try:
-        while left > 0:
-            piece = reader.read(min(WRITE_BLOCK, left))
-            if not piece:
-                break
-            left -= len(piece)
-            yield piece
-    finally:
-        reader.close()
-
-
 @router.get("/orgs/{org_id}/files/{file_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "Partial content"},
                        416: {"description": "Range not satisfiable"}})
 def download_file(file_id: uuid.UUID, request: Request, org: OrgRead, session: SessionDep,
                   services: ServicesDep) -> StreamingResponse:
     f = get_owned(session, StoredFile, org, file_id, "File")
-    if f.status != FileStatus.ready:
-        raise Conflict(f"The file is not ready (status {f.status.value})", details={"status": f.status.value})
+    service.check_ready(f)
     session.commit()  # streaming may take long; release the connection
     etag = f'"{f.sha256}"'
     wanted = request.headers.get("range")
     if_range = request.headers.get("if-range")
     span = parse_range(wanted, f.size) if not if_range or if_range == etag else None
     start, end = span or (0, f.size - 1)
-    try:
-        reader = services.blobs.open_read(f.blob_key)
-    except BlobNotFound:
-        raise NotFound("The file's content is missing from the blob store") from None
-    if start:
-        reader.seek(start)
+    reader = service.open_content(services, f, start)
     headers = {
         "Content-Length": str(end - start + 1),
         "Content-Disposition": content_disposition(f.filename),
@@ -144,7 +115,7 @@ def download_file(file_id: uuid.UUID, request: Request, org: OrgRead, session: S
     }
     if span:
         headers["Content-Range"] = f"bytes {start}-{end}/{f.size}"
-    return StreamingResponse(_stream(reader, end - start + 1), media_type=f.content_type, headers=headers,
+    return StreamingResponse(service.iter_content(reader, end - start + 1), media_type=f.content_type, headers=headers,
                              status_code=status.HTTP_206_PARTIAL_CONTENT if span else status.HTTP_200_OK)
 
 
@@ -226,43 +197,27 @@ async def upload_file(request: Request, org: OrgWrite, session: SessionDep, serv
         raise UnsupportedMediaType("Send the file as multipart/form-data in a field named 'file'")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + FORM_OVERHEAD:
-        check_size(int(declared) - FORM_OVERHEAD, settings)
+        service.check_size(int(declared) - FORM_OVERHEAD, settings)
 
-    file_id = uuid.uuid4()
-    key = file_key(org.organisation_id, file_id)
+    new = service.NewFile(services, org.organisation_id, org.user_id)
     events = _FormEvents()
     parser = MultipartParser(options[b"boundary"], events.callbacks())  # type: ignore[arg-type]
-    state = {"writer": None, "name": None, "type": None, "size": 0, "done": False}
-    hasher = hashlib.sha256()
-    pending = bytearray()
-
-    async def flush() -> None:
-        data = bytes(pending)
-        pending.clear()
-        hasher.update(data)
-        await run_in_threadpool(state["writer"].write, data)
+    done = False
 
     async def handle(batch: list[tuple]) -> None:
+        nonlocal done
         for event in batch:
             if event[0] == "file":
-                if state["writer"] is not None:
+                if new.started:
                     raise InvalidInput("Send exactly one 'file' field per request")
                 if event[1] is None:
                     raise InvalidInput("The 'file' field must be a file (its part needs a filename)")
-                state["name"] = sanitize_filename(event[1])
-                guessed = event[2] or mimetypes.guess_type(state["name"])[0] or "application/octet-stream"
-                state["type"] = check_content_type(guessed, settings)
-                state["writer"] = await run_in_threadpool(services.blobs.open_write, key)
+                await new.start(event[1], event[2])
             elif event[0] == "data":
-                state["size"] += len(event[1])
-                check_size(state["size"], settings)
-                pending.extend(event[1])
-                if len(pending) >= WRITE_BLOCK:
-                    await flush()
+                await new.write(event[1])
             else:
-                if pending:
-                    await flush()
-                state["done"] = True
+                await new.end()
+                done = True
 
     body_bytes = 0
     try:
@@ -270,7 +225,7 @@ async def upload_file(request: Request, org: OrgWrite, session: SessionDep, serv
             async for piece in request.stream():
                 body_bytes += len(piece)
                 if body_bytes > settings.max_upload_bytes + FORM_OVERHEAD:
-                    check_size(body_bytes - FORM_OVERHEAD, settings)
+                    service.check_size(body_bytes - FORM_OVERHEAD, settings)
                 parser.write(piece)
                 await handle(events.take())
             parser.finalize()
@@ -279,32 +234,12 @@ async def upload_file(request: Request, org: OrgWrite, session: SessionDep, serv
         except ClientDisconnect:
             raise InvalidInput("The connection closed before the upload was complete") from None
         await handle(events.take())
-        if state["writer"] is None:
+        if not new.started:
             raise InvalidInput("The form has no 'file' field")
-        if not state["done"]:
+        if not done:
             raise InvalidInput("The multipart body ended in the middle of the file")
-        if state["size"] == 0:
-            raise InvalidInput("The file is empty")
-        await run_in_threadpool(state["writer"].commit)
+        row = await new.finish()
     except BaseException:
-        if state["writer"] is not None:
-            with anyio.CancelScope(shield=True):
-                await run_in_threadpool(state["writer"].abort)
-        raise
-
-    row = StoredFile(id=file_id, organisation_id=org.organisation_id, created_by_id=org.user_id,
-                     filename=state["name"], content_type=state["type"], size=state["size"],
-                     received=state["size"], sha256=hasher.hexdigest(), status=FileStatus.ready, blob_key=key)
-    try:
-        await run_in_threadpool(_insert, services, row)
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(services.blobs.delete, key)
+        await new.abort()
         raise
     return FileOut.of(row)
-
-
-def _insert(services, row: StoredFile) -> None:
-    with services.db.session() as s:
-        s.add(row)
-

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from sideline.accounts import create_organisation
 from sideline.api.deps import OrgRead, SessionDep, UserDep
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
-from sideline.errors import Conflict
 from sideline.storage.models import Membership, Organisation, Role
 
 router = APIRouter(tags=["organisations"], responses=ERROR_RESPONSES)
@@ -50,11 +49,6 @@ class OrganisationIn(BaseModel):
     slug: str | None = Field(None, min_length=2, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 
-def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return (slug or "org")[:60]
-
-
 @router.get("/me", response_model=MeOut)
 def me(user: UserDep, session: SessionDep) -> MeOut:
     rows = session.execute(select(Membership, Organisation).join(Organisation).where(Membership.user_id == user.id)
@@ -71,23 +65,6 @@ def list_orgs(user: UserDep, session: SessionDep, page: PageParams = Depends()) 
     return Page(items=[OrganisationOut(id=o.id, name=o.name, slug=o.slug, role=r, created_at=o.created_at,
                                        updated_at=o.updated_at) for o, r in rows],
                 total=total, limit=page.limit, offset=page.offset)
-
-
-def create_organisation(session, name: str, owner_id: uuid.UUID | None, slug: str | None = None) -> Organisation:
-    base = slug or slugify(name)
-    candidate, n = base, 1
-    while session.scalar(select(Organisation.id).where(Organisation.slug == candidate)) is not None:
-        if slug:
-            raise Conflict(f"An organisation with slug {slug!r} already exists")
-        n += 1
-        candidate = f"{base}-{n}"
-    org = Organisation(name=name, slug=candidate)
-    session.add(org)
-    session.flush()
-    if owner_id is not None:
-        session.add(Membership(organisation_id=org.id, user_id=owner_id, role=Role.owner))
-        session.flush()
-    return org
 
 
 @router.post("/orgs", response_model=OrganisationOut, status_code=status.HTTP_201_CREATED)
