@@ -24,7 +24,8 @@ from sideline.services import Services
 from sideline.storage.models import ROLE_RANK, ApiKey, Membership, Role, User, utcnow
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: a sync dependency costs a thread-pool round trip per request for a plain lookup.
     return request.app.state.services
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +21,15 @@ class Page(BaseModel, Generic[T]):
 class PageParams(BaseModel):
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10_000_000)
+
+
+async def page_params(limit: int = Query(50, ge=1, le=500, description="Items per page"),
+                      offset: int = Query(0, ge=0, le=10_000_000, description="Items to skip")) -> PageParams:
+    # async so it runs on the event loop (a class dependency would cost a thread-pool hop).
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 class ErrorDetail(BaseModel):

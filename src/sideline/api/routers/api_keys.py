@@ -6,12 +6,12 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 
 from sideline.api.deps import OrgAdmin, SessionDep, get_owned
-from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
+from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.auth.api_keys import generate_api_key
 from sideline.errors import Forbidden
 from sideline.storage.models import ApiKey, utcnow
@@ -51,7 +51,7 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 @router.get("/orgs/{org_id}/api-keys", response_model=Page[ApiKeyOut])
-def list_api_keys(org: OrgAdmin, session: SessionDep, page: PageParams = Depends()) -> Page[ApiKeyOut]:
+def list_api_keys(org: OrgAdmin, session: SessionDep, page: PageDep) -> Page[ApiKeyOut]:
     query = select(ApiKey).where(ApiKey.organisation_id == org.organisation_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     keys = session.scalars(query.order_by(ApiKey.created_at.desc(), ApiKey.id).limit(page.limit).offset(page.offset))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sideline.api.deps import OrgAdmin, OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned
-from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
+from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.errors import InvalidInput
 from sideline.privacy import erase_athlete
 from sideline.storage.models import Athlete, Membership
@@ -93,7 +93,7 @@ def _escape_like(text: str) -> str:
 
 
 @router.get("/orgs/{org_id}/athletes", response_model=Page[AthleteOut])
-def list_athletes(org: OrgRead, session: SessionDep, page: PageParams = Depends(),
+def list_athletes(org: OrgRead, session: SessionDep, page: PageDep,
                   q: str | None = Query(None, min_length=1, max_length=200, description="Part of the name"),
                   sport: str | None = Query(None, max_length=40)) -> Page[AthleteOut]:
     query = select(Athlete).where(Athlete.organisation_id == org.organisation_id)

@@ -13,12 +13,12 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import and_, func, or_, select
 
 from sideline.api.deps import OrgContext, OrgRead, OrgWrite, PrincipalDep, ServicesDep, SessionDep
-from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
+from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep, PageParams
 from sideline.errors import Forbidden, InvalidInput, NotFound
 from sideline.privacy import delete_dataset
 from sideline.storage.models import Athlete, Dataset, Visibility
@@ -125,7 +125,7 @@ def _check_athlete(session, org: OrgContext, athlete_id: uuid.UUID | None) -> No
 
 
 @router.get("/orgs/{org_id}/datasets", response_model=Page[DatasetOut])
-def list_datasets(org: OrgRead, session: SessionDep, page: PageParams = Depends(),
+def list_datasets(org: OrgRead, session: SessionDep, page: PageDep,
                   kind: str | None = Query(None, max_length=40),
                   public: bool | None = Query(None, description="true: only public, false: only your own"),
                   athlete_id: uuid.UUID | None = None) -> Page[DatasetOut]:
@@ -180,7 +180,7 @@ def remove_dataset(dataset_id: uuid.UUID, org: OrgWrite, session: SessionDep, se
 
 
 @router.get("/public/datasets", response_model=Page[DatasetOut])
-def list_public_datasets(principal: PrincipalDep, session: SessionDep, page: PageParams = Depends(),
+def list_public_datasets(principal: PrincipalDep, session: SessionDep, page: PageDep,
                          kind: str | None = Query(None, max_length=40)) -> Page[DatasetOut]:
     query = select(Dataset).where(_public())
     if kind is not None:

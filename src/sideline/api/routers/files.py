@@ -10,7 +10,7 @@ import unicodedata
 import uuid
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 
 from sideline.api.deps import OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned
 from sideline.api.routers.uploads import FileOut
-from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
+from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.errors import InvalidInput, RangeNotSatisfiable, UnsupportedMediaType
 from sideline.storage import uploads as service
 from sideline.storage.models import FileStatus, StoredFile
@@ -34,7 +34,7 @@ MAX_PART_HEADERS = 16 * 1024
 # --- Listing and metadata -------------------------------------------------------------------------
 
 @router.get("/orgs/{org_id}/files", response_model=Page[FileOut])
-def list_files(org: OrgRead, session: SessionDep, page: PageParams = Depends(),
+def list_files(org: OrgRead, session: SessionDep, page: PageDep,
                status_filter: FileStatus | None = Query(None, alias="status")) -> Page[FileOut]:
     rows, total = service.list_files(session, org.organisation_id, status_filter, page.limit, page.offset)
     return Page(items=[FileOut.of(f) for f in rows], total=total, limit=page.limit, offset=page.offset)

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, select, update
 
 from sideline.api.deps import OrgAdmin, Principal, ServicesDep, SessionDep, _bearer, authenticate_token, get_owned
 from sideline.api.routers.auth import TokenOut, tokens_for
-from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
+from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from sideline.auth.tokens import hash_opaque_token, new_opaque_token
 from sideline.errors import (Conflict, Forbidden, Gone, InvalidInput, RateLimited, ServiceUnavailable,
@@ -84,7 +84,7 @@ def _pending(now: dt.datetime):
 
 
 @router.get("/orgs/{org_id}/invitations", response_model=Page[InvitationOut])
-def list_invitations(org: OrgAdmin, session: SessionDep, page: PageParams = Depends(),
+def list_invitations(org: OrgAdmin, session: SessionDep, page: PageDep,
                      status: InvitationStatus | None = None) -> Page[InvitationOut]:
     now = utcnow()
     query = select(Invitation).where(Invitation.organisation_id == org.organisation_id)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sideline.api.deps import OrgAdmin, OrgRead, SessionDep
-from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
+from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.errors import Conflict, NotFound
 from sideline.storage.models import Membership, Organisation, Role, User
 
@@ -56,7 +56,7 @@ def _ensure_other_owner(session: Session, organisation_id: uuid.UUID, user_id: u
 
 
 @router.get("/orgs/{org_id}/members", response_model=Page[MemberOut])
-def list_members(org: OrgRead, session: SessionDep, page: PageParams = Depends(),
+def list_members(org: OrgRead, session: SessionDep, page: PageDep,
                  role: Role | None = None) -> Page[MemberOut]:
     query = (select(Membership, User).join(User, User.id == Membership.user_id)
              .where(Membership.organisation_id == org.organisation_id))

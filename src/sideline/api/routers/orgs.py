@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from sideline.accounts import create_organisation
 from sideline.api.deps import OrgRead, SessionDep, UserDep
-from sideline.api.schemas import ERROR_RESPONSES, Page, PageParams
+from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.storage.models import Membership, Organisation, Role
 
 router = APIRouter(tags=["organisations"], responses=ERROR_RESPONSES)
@@ -58,7 +58,7 @@ def me(user: UserDep, session: SessionDep) -> MeOut:
 
 
 @router.get("/orgs", response_model=Page[OrganisationOut])
-def list_orgs(user: UserDep, session: SessionDep, page: PageParams = Depends()) -> Page[OrganisationOut]:
+def list_orgs(user: UserDep, session: SessionDep, page: PageDep) -> Page[OrganisationOut]:
     base = select(Organisation, Membership.role).join(Membership).where(Membership.user_id == user.id)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = session.execute(base.order_by(Organisation.name).limit(page.limit).offset(page.offset)).all()
