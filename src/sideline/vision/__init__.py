@@ -1,0 +1,1 @@
+"""Video: decode, detect, track, calibrate, pose and render, producing ``sideline.core`` types."""
