@@ -45,6 +45,10 @@ make -s setup
 log "building the web app"
 make -s web
 
+log "running the web app's unit tests"
+command -v npm >/dev/null || { echo "npm (Node 20) is required to build and test the web app" >&2; exit 1; }
+(cd web && npm test --silent)
+
 log "running the tests"
 export SIDELINE_SHARED_DATA="${SIDELINE_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider --timeout=600 "$@"

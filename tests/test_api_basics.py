@@ -74,3 +74,17 @@ def test_etag_revalidation(client, account):
     client.post(account.url("/jobs"), headers=account.headers, json={"type": "demo.count", "params": {"steps": 1, "delay": 0}})
     changed = client.get(account.url("/jobs"), headers={**account.headers, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+def test_logout_voids_refresh_tokens(client, account):
+    second = client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password}).json()
+    r = client.post("/api/v1/auth/logout", json={"refresh_token": account.refresh_token})
+    assert r.status_code == 204
+    for token in (account.refresh_token, second["refresh_token"]):  # every session of the user
+        r = client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+        assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
+    # Signing out twice, or with garbage, still answers 204.
+    assert client.post("/api/v1/auth/logout", json={"refresh_token": account.refresh_token}).status_code == 204
+    assert client.post("/api/v1/auth/logout", json={"refresh_token": "nonsense"}).status_code == 204
+    fresh = client.post("/api/v1/auth/login", json={"email": account.email, "password": account.password})
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": fresh.json()["refresh_token"]}).status_code == 200

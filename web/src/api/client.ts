@@ -136,6 +136,12 @@ export async function login(email: string, password: string): Promise<void> {
   tokenStore.set({ access: data.access_token, refresh: data.refresh_token });
 }
 
+/** Sign out here and void the refresh tokens on the server (every session of this user). */
 export function logout(): void {
+  const tokens = tokenStore.get();
   tokenStore.clear();
+  if (tokens) {
+    // Best effort: the local sign-out must not wait for, or fail with, the network.
+    void bare.POST("/api/v1/auth/logout", { body: { refresh_token: tokens.refresh } }).catch(() => undefined);
+  }
 }

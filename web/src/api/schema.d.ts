@@ -38,6 +38,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description Sign out: every refresh token of this user stops working (all their sessions).
+         *
+         *     Refresh tokens are stateless JWTs; bumping the user's ``token_version`` voids them all at
+         *     once without a token table. Access tokens still expire on their own within minutes.
+         *     An unknown or already-void token is not an error: the client is signed out either way.
+         */
+        post: operations["logout_api_v1_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1532,6 +1556,73 @@ export interface operations {
             };
         };
     };
+    logout_api_v1_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me_api_v1_me_get: {
         parameters: {
             query?: never;
@@ -1600,7 +1691,9 @@ export interface operations {
     list_orgs_api_v1_orgs_get: {
         parameters: {
             query?: {
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -1871,7 +1964,9 @@ export interface operations {
             query?: {
                 state?: components["schemas"]["JobState"] | null;
                 type?: string | null;
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -2355,7 +2450,9 @@ export interface operations {
     list_api_keys_api_v1_orgs__org_id__api_keys_get: {
         parameters: {
             query?: {
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -2565,7 +2662,9 @@ export interface operations {
         parameters: {
             query?: {
                 role?: components["schemas"]["Role"] | null;
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -2844,7 +2943,9 @@ export interface operations {
         parameters: {
             query?: {
                 status?: components["schemas"]["InvitationStatus"] | null;
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -3194,7 +3295,9 @@ export interface operations {
                 /** @description Part of the name */
                 q?: string | null;
                 sport?: string | null;
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -3547,7 +3650,9 @@ export interface operations {
                 /** @description true: only public, false: only your own */
                 public?: boolean | null;
                 athlete_id?: string | null;
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -3895,7 +4000,9 @@ export interface operations {
         parameters: {
             query?: {
                 kind?: string | null;
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;
@@ -4526,7 +4633,9 @@ export interface operations {
         parameters: {
             query?: {
                 status?: components["schemas"]["FileStatus"] | null;
+                /** @description Items per page */
                 limit?: number;
+                /** @description Items to skip */
                 offset?: number;
             };
             header?: never;

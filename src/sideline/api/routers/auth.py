@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -65,3 +65,21 @@ def refresh(body: RefreshIn, services: ServicesDep, session: SessionDep) -> Toke
     if user is None or not user.is_active or claims.get("ver") != user.token_version:
         raise Unauthorized("Refresh token rejected: it has been revoked")
     return tokens_for(services, user)
+
+
+@router.post("/logout", status_code=204, response_class=Response)
+def logout(body: RefreshIn, services: ServicesDep, session: SessionDep) -> Response:
+    """Sign out: every refresh token of this user stops working (all their sessions).
+
+    Refresh tokens are stateless JWTs; bumping the user's ``token_version`` voids them all at
+    once without a token table. Access tokens still expire on their own within minutes.
+    An unknown or already-void token is not an error: the client is signed out either way.
+    """
+    try:
+        claims = decode_token(services.settings.resolved_secret_key, body.refresh_token, "refresh")
+    except TokenError:
+        return Response(status_code=204)
+    user = session.get(User, claims["sub"])
+    if user is not None and claims.get("ver") == user.token_version:
+        user.token_version += 1
+    return Response(status_code=204)
