@@ -401,3 +401,50 @@ def test_invitations_of_other_orgs_cannot_be_revoked(client, services, account, 
     assert r.status_code == 404
     with services.db.session() as s:
         assert s.get(Invitation, uuid.UUID(world["b"]["invitation_id"])).revoked_at is None
+
+
+def test_athlete_role_sees_only_their_own_data(client, services, account):
+    """An athlete login inside the club reads its own record, datasets and files, never team-mates'."""
+    from sideline.storage.models import Athlete, Dataset, FileStatus, StoredFile
+
+    me = create_account(client, services, role="athlete", org_id=account.org_id)
+    with services.db.session() as s:
+        mine = Athlete(organisation_id=account.org_id, name="Me Myself", user_id=me.user_id)
+        mate = Athlete(organisation_id=account.org_id, name="Team Mate")
+        s.add_all([mine, mate])
+        s.flush()
+        my_ds = Dataset(organisation_id=account.org_id, kind="swing", name="my swing", athlete_id=mine.id)
+        mate_ds = Dataset(organisation_id=account.org_id, kind="swing", name="mate swing", athlete_id=mate.id)
+        club_ds = Dataset(organisation_id=account.org_id, kind="football_match", name="club match")
+        files = [StoredFile(organisation_id=account.org_id, athlete_id=a, filename=f"{n}.mp4", content_type="video/mp4",
+                            size=1, received=1, status=FileStatus.ready, blob_key=f"files/{n}") for a, n in
+                 ((mine.id, "mine"), (mate.id, "mate"), (None, "club"))]
+        s.add_all([my_ds, mate_ds, club_ds, *files])
+        s.flush()
+        ids = {"mine": mine.id, "mate": mate.id, "my_ds": my_ds.id, "mate_ds": mate_ds.id, "club_ds": club_ds.id,
+               "my_file": files[0].id, "mate_file": files[1].id, "club_file": files[2].id}
+    job = client.post(account.url("/jobs"), headers=account.headers, json={"type": "demo.count", "params": {"steps": 1, "delay": 0}})
+
+    def names(path):
+        r = client.get(account.url(path), headers=me.headers)
+        assert r.status_code == 200, r.text
+        return sorted(i.get("name") or i.get("filename") or i["id"] for i in r.json()["items"]), r.json()["total"]
+
+    assert names("/athletes") == (["Me Myself"], 1)
+    assert names("/datasets") == (["my swing"], 1)
+    assert names("/files") == (["mine.mp4"], 1)
+    assert names("/jobs") == ([], 0)
+    assert client.get(account.url(f"/athletes/{ids['mine']}"), headers=me.headers).status_code == 200
+    assert client.get(account.url(f"/datasets/{ids['my_ds']}"), headers=me.headers).status_code == 200
+    for path in (f"/athletes/{ids['mate']}", f"/datasets/{ids['mate_ds']}", f"/datasets/{ids['club_ds']}",
+                 f"/files/{ids['mate_file']}", f"/files/{ids['club_file']}", f"/jobs/{job.json()['id']}"):
+        r = client.get(account.url(path), headers=me.headers)
+        assert r.status_code == 404, path  # the same answer as for an id that does not exist
+    # Staff see everything.
+    staff = client.get(account.url("/athletes"), headers=account.headers).json()["total"]
+    assert staff == 2
+    # The organisation-wide live channel is not theirs either.
+    with client.websocket_connect(f"/api/v1/ws?token={me.token}") as ws:
+        ws.send_json({"type": "subscribe", "channel": f"org:{account.org_id}:jobs", "since": None})
+        reply = ws.receive_json()
+        assert reply["type"] == "error" and reply["code"] == "not_found"

@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from sideline.auth import api_keys
 from sideline.auth.tokens import TokenError, decode_token
 from sideline.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from sideline.services import Services
-from sideline.storage.models import ROLE_RANK, ApiKey, Membership, Role, User, utcnow
+from sideline.storage.models import ROLE_RANK, ApiKey, Athlete, Job, Membership, Role, User, utcnow
 
 
 async def get_services(request: Request) -> Services:
@@ -182,9 +182,38 @@ OrgWrite = Annotated[OrgContext, Depends(org_access(Access.write))]
 OrgAdmin = Annotated[OrgContext, Depends(org_access(Access.admin))]
 
 
+def athlete_scope(model, org: OrgContext):
+    """For a member with the athlete role, the WHERE clause that keeps them to their own data.
+
+    Athletes are people being analysed, not staff: they see their own athlete record(s), the
+    datasets and files linked to those, and the jobs they started - never team-mates' data.
+    Returns None for every other role (and for API keys), which see the whole organisation.
+    """
+    if org.role != Role.athlete:
+        return None
+    if model is Athlete:
+        return Athlete.user_id == org.user_id
+    if model is Job:
+        return Job.created_by_id == org.user_id
+    if hasattr(model, "athlete_id"):
+        mine = select(Athlete.id).where(Athlete.organisation_id == org.organisation_id,
+                                        Athlete.user_id == org.user_id)
+        return model.athlete_id.in_(mine)
+    return false()
+
+
+def scoped(query, model, org: OrgContext):
+    """``query`` narrowed by ``athlete_scope`` where it applies."""
+    clause = athlete_scope(model, org)
+    return query if clause is None else query.where(clause)
+
+
 def get_owned(session: Session, model, org: OrgContext, object_id: uuid.UUID, what: str):
     """Fetch a row of ``model`` by id within the organisation, else 404 (never 403)."""
     obj = session.get(model, object_id)
     if obj is None or obj.organisation_id != org.organisation_id:
+        raise NotFound(f"{what} not found")
+    clause = athlete_scope(model, org)
+    if clause is not None and session.scalar(select(model.id).where(model.id == object_id, clause)) is None:
         raise NotFound(f"{what} not found")
     return obj

@@ -488,9 +488,12 @@ def _insert(services: Services, row: StoredFile) -> None:
 # --- Files: listing, reading, deletion ------------------------------------------------------------------
 
 def list_files(session: Session, organisation_id: uuid.UUID, status: FileStatus | None, limit: int,
-               offset: int) -> tuple[list[StoredFile], int]:
-    """A page of the organisation's files, newest first, and how many there are in all."""
+               offset: int, where=None) -> tuple[list[StoredFile], int]:
+    """A page of the organisation's files, newest first, and how many there are in all
+    (``where``: an extra clause, e.g. an athlete's own files)."""
     query = select(StoredFile).where(StoredFile.organisation_id == organisation_id)
+    if where is not None:
+        query = query.where(where)
     if status is not None:
         query = query.where(StoredFile.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sideline.api.deps import OrgAdmin, OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned
+from sideline.api.deps import OrgAdmin, OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned, scoped
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.errors import InvalidInput
 from sideline.privacy import erase_athlete
@@ -96,7 +96,7 @@ def _escape_like(text: str) -> str:
 def list_athletes(org: OrgRead, session: SessionDep, page: PageDep,
                   q: str | None = Query(None, min_length=1, max_length=200, description="Part of the name"),
                   sport: str | None = Query(None, max_length=40)) -> Page[AthleteOut]:
-    query = select(Athlete).where(Athlete.organisation_id == org.organisation_id)
+    query = scoped(select(Athlete).where(Athlete.organisation_id == org.organisation_id), Athlete, org)
     if q:
         query = query.where(func.lower(Athlete.name).like(f"%{_escape_like(q.lower())}%", escape="\\"))
     if sport is not None:

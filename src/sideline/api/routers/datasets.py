@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import and_, func, or_, select
 
-from sideline.api.deps import OrgContext, OrgRead, OrgWrite, PrincipalDep, ServicesDep, SessionDep
+from sideline.api.deps import OrgContext, OrgRead, OrgWrite, PrincipalDep, ServicesDep, SessionDep, athlete_scope
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep, PageParams
 from sideline.errors import Forbidden, InvalidInput, NotFound
 from sideline.privacy import delete_dataset
@@ -93,8 +93,10 @@ def _public():
     return and_(Dataset.visibility == Visibility.public, Dataset.organisation_id.is_(None))
 
 
-def _private_of(organisation_id: uuid.UUID):
-    return and_(Dataset.visibility == Visibility.private, Dataset.organisation_id == organisation_id)
+def _private_of(organisation_id: uuid.UUID, org: OrgContext | None = None):
+    clause = and_(Dataset.visibility == Visibility.private, Dataset.organisation_id == organisation_id)
+    own = athlete_scope(Dataset, org) if org is not None else None
+    return clause if own is None else and_(clause, own)
 
 
 def _page(session, query, page: PageParams) -> Page[DatasetOut]:
@@ -105,7 +107,7 @@ def _page(session, query, page: PageParams) -> Page[DatasetOut]:
 
 def _visible(session, org: OrgContext, dataset_id: uuid.UUID) -> Dataset:
     ds = session.scalar(select(Dataset).where(Dataset.id == dataset_id,
-                                              or_(_private_of(org.organisation_id), _public())))
+                                              or_(_private_of(org.organisation_id, org), _public())))
     if ds is None:
         raise NotFound("Dataset not found")
     return ds
@@ -130,15 +132,15 @@ def list_datasets(org: OrgRead, session: SessionDep, page: PageDep,
                   public: bool | None = Query(None, description="true: only public, false: only your own"),
                   athlete_id: uuid.UUID | None = None) -> Page[DatasetOut]:
     if public is None:
-        visible = or_(_private_of(org.organisation_id), _public())
+        visible = or_(_private_of(org.organisation_id, org), _public())
     else:
-        visible = _public() if public else _private_of(org.organisation_id)
+        visible = _public() if public else _private_of(org.organisation_id, org)
     query = select(Dataset).where(visible)
     if kind is not None:
         query = query.where(Dataset.kind == kind)
     if athlete_id is not None:
         # Athletes belong to one organisation, so this filter only ever matches its private data.
-        query = query.where(_private_of(org.organisation_id), Dataset.athlete_id == athlete_id)
+        query = query.where(_private_of(org.organisation_id, org), Dataset.athlete_id == athlete_id)
     return _page(session, query, page)
 
 

@@ -17,7 +17,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from sideline.api.deps import OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned
+from sideline.api.deps import OrgRead, OrgWrite, ServicesDep, SessionDep, athlete_scope, get_owned
 from sideline.api.routers.uploads import FileOut
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.errors import InvalidInput, RangeNotSatisfiable, UnsupportedMediaType
@@ -36,7 +36,8 @@ MAX_PART_HEADERS = 16 * 1024
 @router.get("/orgs/{org_id}/files", response_model=Page[FileOut])
 def list_files(org: OrgRead, session: SessionDep, page: PageDep,
                status_filter: FileStatus | None = Query(None, alias="status")) -> Page[FileOut]:
-    rows, total = service.list_files(session, org.organisation_id, status_filter, page.limit, page.offset)
+    rows, total = service.list_files(session, org.organisation_id, status_filter, page.limit, page.offset,
+                                     where=athlete_scope(StoredFile, org))
     return Page(items=[FileOut.of(f) for f in rows], total=total, limit=page.limit, offset=page.offset)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from sideline.api.deps import OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned
+from sideline.api.deps import OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned, scoped
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.jobs.execution import publish_job
 from sideline.jobs.registry import all_job_types
@@ -39,7 +39,7 @@ def job_types() -> list[JobTypeOut]:
 @router.get("/orgs/{org_id}/jobs", response_model=Page[JobOut])
 def list_jobs(org: OrgRead, session: SessionDep, page: PageDep,
               state: JobState | None = Query(None), type: str | None = Query(None, max_length=80)) -> Page[JobOut]:
-    query = select(Job).where(Job.organisation_id == org.organisation_id)
+    query = scoped(select(Job).where(Job.organisation_id == org.organisation_id), Job, org)
     if state is not None:
         query = query.where(Job.state == state)
     if type is not None:

@@ -44,7 +44,7 @@ from sideline.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from sideline.live.pubsub import CHANNEL_RE, Subscription
 from sideline.observability import WS_CONNECTIONS
 from sideline.services import Services
-from sideline.storage.models import ApiKey
+from sideline.storage.models import ApiKey, Role
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
@@ -103,9 +103,12 @@ def _authorize(services: Services, principal: Principal, channel: str) -> None:
         raise NotFound("Channel not found")
     with services.db.session() as session:
         try:
-            resolve_org(session, principal, org_id, Access.read)
+            org = resolve_org(session, principal, org_id, Access.read)
         except NotFound:
             raise NotFound("Channel not found") from None
+    # Organisation-wide channels carry everyone's data; athletes see only their own (deps.athlete_scope).
+    if org.role == Role.athlete:
+        raise NotFound("Channel not found")
 
 
 class _Invalid(Exception):
