@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 COPY_BUFFER = 1024 * 1024
 # Multipart part size for object stores: S3 needs >= 5 MiB; larger parts mean more memory per writer.
 OBJECT_PART_BYTES = 16 * 1024 * 1024
+# S3's multipart limits (also MinIO's): parts but the last >= 5 MiB, at most 10,000 parts.
+S3_MIN_PART = 5 * 1024 * 1024
+S3_MAX_PARTS = 10_000
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._=-]{0,199}")
 
@@ -533,12 +536,29 @@ class FsspecBlobStore(BlobStore):
     def staged_size(self, staging: str) -> int:
         return sum(size for _, _, size in self._chain(staging))
 
+    def _merge_server_side(self, chain: list[tuple[int, str, int]], target: str) -> bool:
+        """Join the chunks inside the store (S3 multipart upload_part_copy): no byte of a
+        multi-GB video travels through this process. S3 needs every part but the last to be
+        >= 5 MiB and allows 10,000 parts; otherwise, or on any error, the caller streams."""
+        merge = getattr(self.fs, "merge", None)
+        if merge is None or len(chain) > S3_MAX_PARTS or any(size < S3_MIN_PART for _, _, size in chain[:-1]):
+            return False
+        try:
+            merge(self._full(target), [path for _, path, _ in chain])
+            return True
+        except Exception:
+            log.warning("server-side merge of %d chunks failed; streaming them instead", len(chain), exc_info=True)
+            return False
+
     def assemble(self, staging: str, target: str, hasher: Hasher | None = None) -> int:
         chain = self._chain(staging)
         if not chain:
             raise BlobError(f"nothing is staged under {staging!r}")
-        # Streamed through this process (bounded memory) rather than a server-side multipart
-        # copy: that needs parts of >= 5 MiB, and the bytes must be read for the checksum anyway.
+        if hasher is None and self._merge_server_side(chain, target):
+            self.delete(staging)
+            return sum(size for _, _, size in chain)
+        # Otherwise streamed through this process (bounded memory): the checksum needs the bytes,
+        # or the chunks are too small for a server-side multipart copy.
         with self.open_write(target) as writer:
             for _, path, _ in chain:
                 with self.fs.open(path, "rb", block_size=COPY_BUFFER * 4) as reader:
