@@ -92,3 +92,30 @@ export function Pager({ total, limit, offset, onChange }: {
     </nav>
   );
 }
+
+/** "Are you sure?" in place of a row's action button: a short question, a danger button and Keep. */
+export function InlineConfirm({ question, confirmLabel, busyLabel, busy, disabled = busy, onConfirm, onCancel, confirmTestId, cancelTestId }: {
+  question: ReactNode;
+  confirmLabel: string;
+  busyLabel: string;
+  /** The confirmed action is running: the button shows busyLabel. */
+  busy: boolean;
+  /** Defaults to busy; true also while something else on the row is running. */
+  disabled?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+  confirmTestId?: string;
+  cancelTestId?: string;
+}) {
+  return (
+    <span className="confirm">
+      <span className="small">{question}</span>
+      <button type="button" className="button button-small button-danger" disabled={disabled} onClick={onConfirm} data-testid={confirmTestId}>
+        {busy ? busyLabel : confirmLabel}
+      </button>
+      <button type="button" className="button button-small" onClick={onCancel} data-testid={cancelTestId}>
+        Keep
+      </button>
+    </span>
+  );
+}

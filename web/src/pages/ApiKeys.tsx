@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { api, call, errorMessage } from "../api/client";
 import type { ApiKey, ApiKeyCreated, ApiKeyScope } from "../api/types";
-import { Alert, Badge, PageHeader, Pager, Spinner } from "../components/ui";
+import { Alert, Badge, InlineConfirm, PageHeader, Pager, Spinner } from "../components/ui";
 import { useOrg } from "../components/Shell";
 import { formatDate, formatRelative } from "../lib/format";
+import { usePagedList } from "../lib/usePagedList";
 
 const SCOPES: { value: ApiKeyScope; label: string; help: string }[] = [
   { value: "read", label: "read", help: "read data" },
@@ -122,15 +123,16 @@ function KeyRow({ apiKey, orgId, onRevoked, onError }: {
       <td data-label="" className="actions">
         {status === "active" &&
           (confirming ? (
-            <span className="confirm">
-              <span className="small">Revoke? Apps using it stop working.</span>
-              <button type="button" className="button button-small button-danger" disabled={busy} onClick={revoke} data-testid="apikey-revoke-confirm">
-                {busy ? "Revoking…" : "Revoke"}
-              </button>
-              <button type="button" className="button button-small" onClick={() => setConfirming(false)} data-testid="apikey-revoke-cancel">
-                Keep
-              </button>
-            </span>
+            <InlineConfirm
+              question="Revoke? Apps using it stop working."
+              confirmLabel="Revoke"
+              busyLabel="Revoking…"
+              busy={busy}
+              onConfirm={() => void revoke()}
+              onCancel={() => setConfirming(false)}
+              confirmTestId="apikey-revoke-confirm"
+              cancelTestId="apikey-revoke-cancel"
+            />
           ) : (
             <button type="button" className="button button-small button-danger-outline" onClick={() => setConfirming(true)} data-testid="apikey-revoke">
               Revoke
@@ -143,31 +145,25 @@ function KeyRow({ apiKey, orgId, onRevoked, onError }: {
 
 export function ApiKeysPage() {
   const { orgId } = useOrg();
-  const [keys, setKeys] = useState<ApiKey[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<string | null>(null);
+  const {
+    items: keys,
+    setItems: setKeys,
+    total,
+    offset,
+    setOffset,
+    error,
+    setError,
+    reload: load,
+  } = usePagedList(
+    (limit, offset) => call(api.GET("/api/v1/orgs/{org_id}/api-keys", { params: { path: { org_id: orgId }, query: { limit, offset } } })),
+    [orgId],
+    { pageSize: PAGE_SIZE },
+  );
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<ApiKeyScope[]>(["read"]);
   const [days, setDays] = useState("");
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<ApiKeyCreated | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      const page = await call(
-        api.GET("/api/v1/orgs/{org_id}/api-keys", { params: { path: { org_id: orgId }, query: { limit: PAGE_SIZE, offset } } }),
-      );
-      setKeys(page.items);
-      setTotal(page.total);
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  }, [orgId, offset]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   async function create(e: FormEvent) {
     e.preventDefault();

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api, call, errorMessage } from "../api/client";
 import type { Athlete, Erasure } from "../api/types";
@@ -6,6 +6,7 @@ import { Alert, PageHeader, Pager, Spinner } from "../components/ui";
 import { useOrg } from "../components/Shell";
 import { formatDay, todayIso } from "../lib/format";
 import { canWrite, isOwner } from "../lib/roles";
+import { usePagedList } from "../lib/usePagedList";
 
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
@@ -178,10 +179,22 @@ export function AthletesPage() {
   const [searchParams, setSearchParams] = useSearchParams();
   const q = searchParams.get("q") ?? "";
   const [search, setSearch] = useState(q);
-  const [athletes, setAthletes] = useState<Athlete[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<string | null>(null);
+  const {
+    items: athletes,
+    setItems: setAthletes,
+    total,
+    setTotal,
+    offset,
+    setOffset,
+    error,
+    setError,
+    reload: load,
+  } = usePagedList(
+    (limit, offset) =>
+      call(api.GET("/api/v1/orgs/{org_id}/athletes", { params: { path: { org_id: orgId }, query: { q: q || undefined, limit, offset } } })),
+    [orgId, q],
+    { pageSize: PAGE_SIZE, clearErrorOnLoad: true },
+  );
   const [notice, setNotice] = useState<string | null>(null);
   const [editing, setEditing] = useState<Athlete | null>(null);
   const [deleting, setDeleting] = useState<Athlete | null>(null);
@@ -206,28 +219,6 @@ export function AthletesPage() {
     }, SEARCH_DELAY_MS);
     return () => clearTimeout(timer);
   }, [search, q, setSearchParams]);
-
-  const loadSeq = useRef(0);
-  const load = useCallback(async () => {
-    const seq = ++loadSeq.current;
-    try {
-      const page = await call(
-        api.GET("/api/v1/orgs/{org_id}/athletes", {
-          params: { path: { org_id: orgId }, query: { q: q || undefined, limit: PAGE_SIZE, offset } },
-        }),
-      );
-      if (seq !== loadSeq.current) return; // a newer search is under way
-      setAthletes(page.items);
-      setTotal(page.total);
-      setError(null);
-    } catch (err) {
-      if (seq === loadSeq.current) setError(errorMessage(err));
-    }
-  }, [orgId, q, offset]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   function saved(athlete: Athlete, created: boolean) {
     setNotice(created ? `${athlete.name} was added.` : `${athlete.name} was saved.`);

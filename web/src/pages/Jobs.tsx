@@ -5,6 +5,7 @@ import { Alert, Badge, PageHeader, Pager, ProgressBar, Spinner } from "../compon
 import { useOrg } from "../components/Shell";
 import { formatDate, formatRelative } from "../lib/format";
 import { isActive, mergeSnapshot, upsertJob, type UpsertOptions } from "../lib/jobs";
+import { usePagedList } from "../lib/usePagedList";
 import { useLiveStatus, useSession } from "../state/session";
 
 const STATES: JobState[] = ["queued", "running", "succeeded", "failed", "cancelled"];
@@ -74,48 +75,47 @@ export function JobsPage() {
   const { orgId } = useOrg();
   const { live } = useSession();
   const liveStatus = useLiveStatus();
-  const [jobs, setJobs] = useState<Job[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [offset, setOffset] = useState(0);
   const [stateFilter, setStateFilter] = useState<JobState | "">("");
-  const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
   const [cancelling, setCancelling] = useState<Set<string>>(new Set());
   const [liveError, setLiveError] = useState<string | null>(null);
+
+  const {
+    items: jobs,
+    setItems: setJobs,
+    total,
+    setTotal,
+    offset,
+    setOffset,
+    error,
+    setError,
+    reload: load,
+  } = usePagedList<Job>(
+    (limit, offset) =>
+      call(
+        api.GET("/api/v1/orgs/{org_id}/jobs", {
+          params: { path: { org_id: orgId }, query: { limit, offset, state: stateFilter || undefined } },
+        }),
+      ),
+    [orgId, stateFilter],
+    {
+      pageSize: PAGE_SIZE,
+      clearErrorOnLoad: true,
+      clearItemsOnChange: true,
+      merge: (current: Job[] | null, fetched: Job[]): Job[] => mergeSnapshot(current ?? [], fetched, optionsRef.current()),
+    },
+  );
 
   const upsertOptions = useCallback(
     (): UpsertOptions => ({ insertNew: offset === 0, matches: stateFilter ? (j: Job) => j.state === stateFilter : undefined }),
     [offset, stateFilter],
   );
 
-  const loadSeq = useRef(0);
-  const load = useCallback(async () => {
-    const seq = ++loadSeq.current;
-    try {
-      const page = await call(
-        api.GET("/api/v1/orgs/{org_id}/jobs", {
-          params: { path: { org_id: orgId }, query: { limit: PAGE_SIZE, offset, state: stateFilter || undefined } },
-        }),
-      );
-      if (seq !== loadSeq.current) return; // a newer load is under way
-      setJobs((current) => mergeSnapshot(current ?? [], page.items, upsertOptions()));
-      setTotal(page.total);
-      setError(null);
-    } catch (err) {
-      if (seq === loadSeq.current) setError(errorMessage(err));
-    }
-  }, [orgId, offset, stateFilter, upsertOptions]);
-
   // Handlers of the live subscription read the latest load/options through refs.
   const loadRef = useRef(load);
   const optionsRef = useRef(upsertOptions);
   loadRef.current = load;
   optionsRef.current = upsertOptions;
-
-  useEffect(() => {
-    setJobs(null);
-    void load();
-  }, [load]);
 
   useEffect(() => {
     if (!live) return;

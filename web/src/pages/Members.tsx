@@ -1,11 +1,12 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
 import { api, call, errorMessage } from "../api/client";
 import type { Invitation, Member, Role } from "../api/types";
-import { Alert, Badge, PageHeader, Pager, Spinner } from "../components/ui";
+import { Alert, Badge, InlineConfirm, PageHeader, Pager, Spinner } from "../components/ui";
 import { useOrg } from "../components/Shell";
 import { formatDate, formatRelative } from "../lib/format";
 import { isOwner, ROLE_HELP, ROLES } from "../lib/roles";
+import { usePagedList } from "../lib/usePagedList";
 import { useSession } from "../state/session";
 import { ExportSection } from "./Export";
 
@@ -95,17 +96,17 @@ function MemberRow({ member, orgId, orgName, canManage, isMe, onChanged, onRemov
       <td data-label="" className="actions">
         {canManage &&
           (confirming ? (
-            <span className="confirm">
-              <span className="small">
-                {isMe ? `Leave ${orgName}? You lose access at once.` : `Remove ${member.name || member.email} from ${orgName}? They lose access at once.`}
-              </span>
-              <button type="button" className="button button-small button-danger" disabled={busy !== null} onClick={remove} data-testid="member-remove-confirm">
-                {busy === "remove" ? "Removing…" : isMe ? "Leave" : "Remove"}
-              </button>
-              <button type="button" className="button button-small" onClick={() => setConfirming(false)} data-testid="member-remove-cancel">
-                Keep
-              </button>
-            </span>
+            <InlineConfirm
+              question={isMe ? `Leave ${orgName}? You lose access at once.` : `Remove ${member.name || member.email} from ${orgName}? They lose access at once.`}
+              confirmLabel={isMe ? "Leave" : "Remove"}
+              busyLabel="Removing…"
+              busy={busy === "remove"}
+              disabled={busy !== null}
+              onConfirm={() => void remove()}
+              onCancel={() => setConfirming(false)}
+              confirmTestId="member-remove-confirm"
+              cancelTestId="member-remove-cancel"
+            />
           ) : (
             <button type="button" className="button button-small button-danger-outline" disabled={busy !== null} onClick={() => setConfirming(true)} data-testid="member-remove">
               {isMe ? "Leave" : "Remove"}
@@ -280,30 +281,22 @@ export function MembersPage() {
   const { orgId, org } = useOrg();
   const { me, reloadOrgs } = useSession();
   const navigate = useNavigate();
-  const [members, setMembers] = useState<Member[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<string | null>(null);
   const owner = isOwner(org?.role);
-
-  const loadSeq = useRef(0);
-  const load = useCallback(async () => {
-    const seq = ++loadSeq.current;
-    try {
-      const page = await call(
-        api.GET("/api/v1/orgs/{org_id}/members", { params: { path: { org_id: orgId }, query: { limit: PAGE_SIZE, offset } } }),
-      );
-      if (seq !== loadSeq.current) return;
-      setMembers(page.items);
-      setTotal(page.total);
-    } catch (err) {
-      if (seq === loadSeq.current) setError(errorMessage(err));
-    }
-  }, [orgId, offset]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const {
+    items: members,
+    setItems: setMembers,
+    total,
+    setTotal,
+    offset,
+    setOffset,
+    error,
+    setError,
+  } = usePagedList(
+    (limit, offset) =>
+      call(api.GET("/api/v1/orgs/{org_id}/members", { params: { path: { org_id: orgId }, query: { limit, offset } } })),
+    [orgId],
+    { pageSize: PAGE_SIZE },
+  );
 
   function changed(member: Member) {
     setError(null);

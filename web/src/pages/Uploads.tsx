@@ -1,12 +1,13 @@
-import { useCallback, useEffect, useRef, useState, type DragEvent } from "react";
+import { useEffect, useRef, useState, type DragEvent } from "react";
 import { api, call, errorMessage } from "../api/client";
 import type { StoredFile } from "../api/types";
-import { Alert, PageHeader, Pager, ProgressBar, Spinner } from "../components/ui";
+import { Alert, InlineConfirm, PageHeader, Pager, ProgressBar, Spinner } from "../components/ui";
 import { useOrg } from "../components/Shell";
 import { Icon } from "../components/Icon";
 import { saveBlob } from "../lib/download";
 import { formatBytes, formatDate, formatRelative, shortHash } from "../lib/format";
 import { orgTransport, uploadFile } from "../lib/upload";
+import { usePagedList } from "../lib/usePagedList";
 
 type UploadStatus = "uploading" | "done" | "error" | "cancelled";
 
@@ -76,15 +77,16 @@ function FileRow({ file, orgId, onDeleted, onError }: {
       </td>
       <td data-label="" className="actions">
         {confirming ? (
-          <span className="confirm">
-            <span className="small">Delete this file?</span>
-            <button type="button" className="button button-small button-danger" disabled={busy !== null} onClick={remove} data-testid="file-delete-confirm">
-              {busy === "delete" ? "Deleting…" : "Delete"}
-            </button>
-            <button type="button" className="button button-small" onClick={() => setConfirming(false)}>
-              Keep
-            </button>
-          </span>
+          <InlineConfirm
+            question="Delete this file?"
+            confirmLabel="Delete"
+            busyLabel="Deleting…"
+            busy={busy === "delete"}
+            disabled={busy !== null}
+            onConfirm={() => void remove()}
+            onCancel={() => setConfirming(false)}
+            confirmTestId="file-delete-confirm"
+          />
         ) : (
           <>
             <button type="button" className="button button-small" disabled={busy !== null} onClick={download} data-testid="file-download">
@@ -103,31 +105,23 @@ function FileRow({ file, orgId, onDeleted, onError }: {
 export function UploadsPage() {
   const { orgId } = useOrg();
   const [uploads, setUploads] = useState<UploadItem[]>([]);
-  const [files, setFiles] = useState<StoredFile[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<string | null>(null);
+  const {
+    items: files,
+    setItems: setFiles,
+    total,
+    setTotal,
+    offset,
+    setOffset,
+    error,
+    setError,
+    reload: load,
+  } = usePagedList(
+    (limit, offset) => call(api.GET("/api/v1/orgs/{org_id}/files", { params: { path: { org_id: orgId }, query: { limit, offset } } })),
+    [orgId],
+    { pageSize: PAGE_SIZE },
+  );
   const [dragging, setDragging] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
-
-  const loadSeq = useRef(0);
-  const load = useCallback(async () => {
-    const seq = ++loadSeq.current;
-    try {
-      const page = await call(
-        api.GET("/api/v1/orgs/{org_id}/files", { params: { path: { org_id: orgId }, query: { limit: PAGE_SIZE, offset } } }),
-      );
-      if (seq !== loadSeq.current) return;
-      setFiles(page.items);
-      setTotal(page.total);
-    } catch (err) {
-      if (seq === loadSeq.current) setError(errorMessage(err));
-    }
-  }, [orgId, offset]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   // Leaving the page stops uploads that are still running (they can resume when the file is picked again).
   const uploadsRef = useRef(uploads);
