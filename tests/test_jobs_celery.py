@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 
 from sideline.jobs.celery_app import key_prefix
 from sideline.jobs.service import create_job, request_cancel
-from sideline.jobs.worker import add_months, safe_url
+from sideline.jobs.worker import safe_url
+from sideline.storage.partitions import add_months
 from sideline.storage.models import Dataset, Job, JobState, JobStep, Sample, utcnow
 from tests.conftest import REDIS_URL, ROOT, create_account, free_port, make_settings, wait_for
 from tests.jobmods.effects import EFFECT_CHANNEL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select, update
 
 from sideline.jobs.execution import Outcome, execute, requeue_stale
@@ -101,11 +102,10 @@ def test_a_job_is_claimed_once(services, account):
         assert s.scalar(select(func.count()).select_from(JobStep).where(JobStep.job_id == job_id)) == 1
 
 
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has no partitions
 def test_embedded_runner_keeps_partitions_ahead_on_postgres(services):
     from sideline.storage.partitions import list_partitions, partition_name
 
-    if not services.db.is_postgres:
-        return  # SQLite has no partitions
     today = utcnow().date()
     expected = partition_name("samples", today.replace(day=1))
     with services.db.engine.connect() as conn:

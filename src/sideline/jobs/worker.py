@@ -66,14 +66,6 @@ def retry_countdown(attempt: int) -> float:
     return float(min(2 ** max(attempt - 1, 0), 30))
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    # Clamp the day so that e.g. 31 January + 1 month is the last day of February.
-    next_first = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return dt.date(year, month, min(day.day, (next_first - dt.timedelta(days=1)).day))
-
-
 def safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)

@@ -30,6 +30,14 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    # Clamp the day so that e.g. 31 January + 1 month is the last day of February.
+    next_first = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return dt.date(year, month, min(day.day, (next_first - dt.timedelta(days=1)).day))
+
+
 def partition_name(table: str, month: dt.date) -> str:
     return f"{table}_p{month:%Y%m}"
 
@@ -78,9 +86,7 @@ def maintain_partitions(db, today: dt.date | None = None, months_ahead: int = 2)
     if not db.is_postgres:
         return []
     today = today or dt.datetime.now(dt.UTC).date()
-    end = today
-    for _ in range(months_ahead):
-        end = _next_month(end)
+    end = add_months(today, months_ahead)
     with db.engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
         created = ensure_partitions(conn, today, end)
