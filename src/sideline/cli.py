@@ -145,7 +145,93 @@ def demo() -> None:
         if session.scalar(select(Membership).where(Membership.organisation_id == org.id,
                                                    Membership.user_id == user.id)) is None:
             session.add(Membership(organisation_id=org.id, user_id=user.id, role=Role.owner))
+        org_id = org.id
+    _demo_match(db, org_id)
     typer.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def _demo_match(db, organisation_id) -> None:
+    """Import the full SkillCorner match that kloppy's wheel ships, once per demo organisation."""
+    from sqlalchemy import select
+
+    from sideline.errors import SidelineError
+    from sideline.ingest.football import demo_skillcorner_files
+    from sideline.jobs.football import import_local_files
+    from sideline.services import build_services
+    from sideline.storage import matches
+    from sideline.storage.models import Dataset, Job
+
+    with db.session() as session:
+        if session.scalar(select(Dataset.id).where(Dataset.organisation_id == organisation_id,
+                                                   Dataset.kind == matches.KIND).limit(1)) is not None:
+            return
+    try:
+        files = demo_skillcorner_files()
+    except SidelineError as exc:
+        typer.secho(f"warning: no demo match: {exc.message}", err=True, fg=typer.colors.YELLOW)
+        return
+    typer.echo("importing the demo match (SkillCorner, Bayern v Dortmund, from the kloppy package)...")
+    services = build_services(settings(), start_runner=False)
+    try:
+        job_id, _outcome = import_local_files(services, organisation_id, "skillcorner",
+                                              {k: str(v) for k, v in files.items()})
+        with services.db.session() as session:
+            job = session.get(Job, job_id)
+            if job.state.value != "succeeded":
+                typer.secho(f"warning: the demo match did not import: {job.error}", err=True, fg=typer.colors.YELLOW)
+    finally:
+        services.close()
+
+
+@app.command("import")
+def import_command(
+    provider: str = typer.Argument(..., help="Data provider, e.g. skillcorner, tracab, statsbomb, gnss"),
+    files: list[str] = typer.Argument(..., help="ROLE=PATH for each file, e.g. raw_data=match.json meta_data=meta.json"),
+    org: str = typer.Option(..., "--org", help="Organisation slug"),
+    name: Optional[str] = typer.Option(None, help="Match name (default: teams and date)"),
+) -> None:
+    """Import a football match from local files (runs the same job as an upload through the API)."""
+    from sqlalchemy import select
+
+    from sideline.errors import SidelineError
+    from sideline.jobs.football import import_local_files
+    from sideline.services import build_services
+    from sideline.storage.models import Job, Organisation
+
+    paths: dict[str, object] = {}
+    for item in files:
+        role, sep, path = item.partition("=")
+        if not sep or not role or not path:
+            fail(f"{item!r}: give each file as ROLE=PATH")
+        if not Path(path).is_file():
+            fail(f"{path}: no such file")
+        if role in paths:  # a repeated role takes several files (e.g. signality raw_data_feeds)
+            previous = paths[role]
+            paths[role] = [*(previous if isinstance(previous, list) else [previous]), path]
+        else:
+            paths[role] = path
+    services = build_services(settings(), start_runner=False)
+    try:
+        from sideline.storage.migrate import upgrade
+
+        if settings().is_embedded:
+            upgrade(services.db.engine)
+        with services.db.session() as session:
+            org_id = session.scalar(select(Organisation.id).where(Organisation.slug == org))
+        if org_id is None:
+            fail(f"no organisation with slug {org!r}")
+        try:
+            job_id, _ = import_local_files(services, org_id, provider, paths, name=name)
+        except SidelineError as exc:
+            fail(exc.message)
+        with services.db.session() as session:
+            job = session.get(Job, job_id)
+            state, error, result = job.state.value, job.error, job.result
+        if state != "succeeded":
+            fail(f"import failed: {error}")
+        typer.echo(f"imported {result.get('name')} as match {result.get('match_id')}")
+    finally:
+        services.close()
 
 
 @app.command()

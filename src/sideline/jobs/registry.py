@@ -27,7 +27,7 @@ class JobType:
 _REGISTRY: dict[str, JobType] = {}
 
 # Modules whose import registers the built-in job types.
-BUILTIN_MODULES = ("sideline.jobs.builtin", "sideline.privacy")
+BUILTIN_MODULES = ("sideline.jobs.builtin", "sideline.privacy", "sideline.jobs.football")
 
 
 def job_type(name: str, *, queue: str = "default", description: str = "", max_attempts: int | None = None,

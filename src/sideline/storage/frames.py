@@ -82,11 +82,13 @@ def _after_transaction(session: Session, *, on_commit: Sequence[str], on_rollbac
 
 
 def write_frames(session: Session, store: BlobStore, dataset_id: uuid.UUID, stream: str, frame: pl.DataFrame, *,
-                 replace: bool = False, rows_per_part: int = ROWS_PER_PART) -> list[FramePart]:
+                 replace: bool = False, rows_per_part: int = ROWS_PER_PART,
+                 row_group_rows: int = ROW_GROUP_ROWS) -> list[FramePart]:
     """Store ``frame`` as parts of the dataset's ``stream``; returns the new (flushed) index rows.
 
     ``replace`` drops the stream's existing parts (in the same transaction); otherwise the
     new rows add to them. Nothing is visible to readers until the caller commits.
+    ``row_group_rows`` sets the unit a windowed read decodes (small for data read in short windows).
     """
     _check_frame(frame, stream)
     dataset = session.get(Dataset, dataset_id)
@@ -106,7 +108,7 @@ def write_frames(session: Session, store: BlobStore, dataset_id: uuid.UUID, stre
             part_id = uuid.uuid4()
             key = frame_key(dataset_id, part_id)
             with store.open_write(key) as writer:
-                chunk.write_parquet(writer, compression="zstd", row_group_size=ROW_GROUP_ROWS, statistics=True)
+                chunk.write_parquet(writer, compression="zstd", row_group_size=row_group_rows, statistics=True)
             written.append(key)
             parts.append(FramePart(id=part_id, dataset_id=dataset_id, organisation_id=dataset.organisation_id,
                                    stream=stream, blob_key=key, start_s=float(chunk["t"][0]),

@@ -1,0 +1,229 @@
+"""Football over the API: import jobs, stored metrics, binary frames, players, clips, settings,
+bad input and tenancy, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import polars as pl
+import pytest
+
+from sideline.api.football_wire import decode_frames
+from sideline.ingest.football import load_match
+from tests.conftest import wait_for
+
+SHARED = Path(os.environ.get("SIDELINE_SHARED_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+SAMPLES = SHARED / "football" / "tracking" / "provider_samples"
+STATSBOMB = SHARED / "football" / "events" / "statsbomb_15986"
+
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared football data not found at {SAMPLES}")
+
+TRACAB = {"meta_data": SAMPLES / "tracab_meta.xml", "raw_data": SAMPLES / "tracab_raw.dat"}
+
+
+def upload(client, account, path: Path, *, content: bytes | None = None, name: str | None = None) -> str:
+    data = path.read_bytes() if content is None else content
+    r = client.post(account.url("/files"), headers=account.headers,
+                    files={"file": (name or path.name, data, "application/octet-stream")})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def run_job(client, account, job: dict, timeout: float = 120.0) -> dict:
+    def finished():
+        body = client.get(account.url(f"/jobs/{job['id']}"), headers=account.headers).json()
+        return body if body["state"] in ("succeeded", "failed", "cancelled") else None
+
+    return wait_for(finished, timeout=timeout, interval=0.1, message=f"job {job['type']}")
+
+
+def import_files(client, account, provider: str, files: dict[str, Path], **extra) -> dict:
+    ids = {role: upload(client, account, path) for role, path in files.items()}
+    r = client.post(account.url("/matches/import"), headers=account.headers,
+                    json={"provider": provider, "files": ids, **extra})
+    assert r.status_code == 202, r.text
+    return run_job(client, account, r.json())
+
+
+@pytest.fixture
+def tracab_match(client, account) -> str:
+    job = import_files(client, account, "tracab", TRACAB, name="TRACAB sample")
+    assert job["state"] == "succeeded", job["error"]
+    return job["result"]["match_id"]
+
+
+def test_import_lists_match_and_serves_frames_equal_to_the_reader(client, account, tracab_match):
+    h = account.headers
+    listing = client.get(account.url("/matches"), headers=h).json()
+    assert listing["total"] == 1 and listing["items"][0]["name"] == "TRACAB sample"
+    detail = client.get(account.url(f"/matches/{tracab_match}"), headers=h).json()
+    reference = load_match("tracab", TRACAB).tracking
+    assert detail["n_frames"] == reference.n_frames and detail["has_tracking"] and not detail["has_events"]
+    assert [p["player_id"] for p in detail["players"]] == [p.player_id for p in reference.meta.players]
+    assert detail["pitch"] == {"length": reference.meta.pitch_length, "width": reference.meta.pitch_width}
+
+    timeline = reference.timeline
+    r = client.get(account.url(f"/matches/{tracab_match}/frames"), headers=h,
+                   params={"t0": float(timeline[0]), "t1": float(timeline[0]) + 60})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+    frames = decode_frames(r.content)
+    n = len(frames["t"])
+    assert n == int(np.sum((timeline >= timeline[0]) & (timeline < timeline[0] + 60)))
+    np.testing.assert_allclose(frames["t"], timeline[:n], atol=1e-3)
+    np.testing.assert_array_equal(np.isnan(frames["xy"]), np.isnan(reference.xy[:n]))
+    np.testing.assert_allclose(frames["xy"], reference.xy[:n], atol=1e-4)
+    # Windows longer than the documented maximum are refused, not truncated.
+    too_long = client.get(account.url(f"/matches/{tracab_match}/frames"), headers=h, params={"t0": 0, "t1": 61})
+    assert too_long.status_code == 400 and "60 s" in too_long.json()["error"]["message"]
+
+
+def test_stored_metrics_players_pitch_control_and_exports(client, account, tracab_match):
+    h = account.headers
+    physical = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h).json()
+    rows = physical["rows"]
+    assert rows and physical["config"]["speed_zones_kmh"] == [7.2, 14.4, 19.8, 25.2]
+    seen = [r for r in rows if r["observed_minutes"] and r["observed_minutes"] > 0]
+    assert seen and all(r["distance_m"] >= 0 and 0 <= r["coverage"] <= 1 for r in seen)
+    zones = sum(r[f"zone_{i}_m"] for r in seen for i in range(1, 6))
+    assert zones == pytest.approx(sum(r["distance_m"] for r in seen), rel=1e-6)
+
+    csv = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h, params={"format": "csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert pl.read_csv(io.BytesIO(csv.content)).height == len(rows)
+    parquet = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h,
+                         params={"format": "parquet", "by": "period"})
+    assert pl.read_parquet(io.BytesIO(parquet.content))["player_id"].n_unique() == len({r["player_id"] for r in rows})
+
+    player = seen[0]["player_id"]
+    detail = client.get(account.url(f"/matches/{tracab_match}/players/{player}"), headers=h).json()
+    assert detail["player"]["player_id"] == player
+    heat = detail["heatmap"]
+    assert len(heat["values"]) == heat["nx"] * heat["ny"]
+    # Time in the heat map is the time the player was observed.
+    assert sum(v or 0 for v in heat["values"]) == pytest.approx(seen[0]["observed_minutes"] * 60, rel=0.05, abs=1.0)
+    assert any(v is not None for v in detail["speed"]["v"])
+    assert client.get(account.url(f"/matches/{tracab_match}/players/nobody"), headers=h).status_code == 404
+
+    t_mid = float(load_match("tracab", TRACAB).tracking.timeline[50])
+    grid = client.get(account.url(f"/matches/{tracab_match}/pitch-control"), headers=h, params={"t": t_mid}).json()
+    values = np.array(grid["values"], dtype=float)
+    assert values.size == grid["nx"] * grid["ny"] and np.nanmin(values) >= 0 and np.nanmax(values) <= 1
+    assert np.nanmin(values) < 0.2 and np.nanmax(values) > 0.8  # each team controls its own area
+
+    stats = client.get(account.url(f"/matches/{tracab_match}/team-stats"), headers=h).json()
+    assert stats["home"]["distance_m"] > 0 and stats["away"]["distance_m"] > 0
+
+
+def test_events_import_statsbomb(client, account):
+    job = import_files(client, account, "statsbomb", {"event_data": STATSBOMB / "statsbomb_15986_event.json",
+                                                     "lineup_data": STATSBOMB / "statsbomb_15986_lineup.json"})
+    assert job["state"] == "succeeded", job["error"]
+    match_id = job["result"]["match_id"]
+    h = account.headers
+    detail = client.get(account.url(f"/matches/{match_id}"), headers=h).json()
+    assert (detail["home"]["score"], detail["away"]["score"]) == (2, 2) and detail["has_events"]
+    passes = client.get(account.url(f"/matches/{match_id}/events"), headers=h, params={"type": "pass"}).json()["items"]
+    by_side = {side: sum(1 for p in passes if p["side"] == side) for side in ("home", "away")}
+    assert sorted(by_side.values()) == [380, 768]
+    moments = client.get(account.url(f"/matches/{match_id}/moments"), headers=h).json()["items"]
+    assert sum(1 for m in moments if m["kind"] == "goal") == 4
+    network = client.get(account.url(f"/matches/{match_id}/pass-network"), headers=h, params={"side": "home"}).json()
+    assert network["nodes"] and network["edges"]
+
+
+def test_clip_renders_to_h264_mp4(client, account, tracab_match):
+    h = account.headers
+    detail = client.get(account.url(f"/matches/{tracab_match}"), headers=h).json()
+    start = detail["periods"][0]["start_s"]
+    r = client.post(account.url(f"/matches/{tracab_match}/clips"), headers=h,
+                    json={"name": "Opening", "start_s": start, "end_s": start + 2.0})
+    assert r.status_code == 201, r.text
+    clip = r.json()
+    assert clip["video"]["status"] == "none"
+    job = client.post(account.url(f"/matches/{tracab_match}/clips/{clip['id']}/render"), headers=h).json()
+    assert run_job(client, account, job)["state"] == "succeeded"
+    clips = client.get(account.url(f"/matches/{tracab_match}/clips"), headers=h).json()
+    video = clips[0]["video"]
+    assert video["status"] == "ready"
+    content = client.get(account.url(f"/files/{video['file_id']}/content"), headers=h)
+    assert content.status_code == 200
+    with av.open(io.BytesIO(content.content)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(stream)) >= 40  # 2 s at 25 fps
+    bad = client.post(account.url(f"/matches/{tracab_match}/clips"), headers=h,
+                      json={"name": "Backwards", "start_s": start + 5, "end_s": start})
+    assert bad.status_code == 400
+
+
+def test_bad_imports_store_nothing(client, account, other_account, services):
+    from sqlalchemy import func, select
+
+    from sideline.storage.models import Dataset, FramePart
+
+    h = account.headers
+    unknown = client.post(account.url("/matches/import"), headers=h,
+                          json={"provider": "nosuch", "files": {"raw_data": "00000000-0000-0000-0000-000000000000"}})
+    assert unknown.status_code == 400 and "tracab" in unknown.json()["error"]["message"]
+    raw = upload(client, account, TRACAB["raw_data"])
+    missing = client.post(account.url("/matches/import"), headers=h, json={"provider": "tracab", "files": {"raw_data": raw}})
+    assert missing.status_code == 400 and "meta_data" in missing.json()["error"]["message"]
+    theirs = upload(client, other_account, TRACAB["meta_data"])
+    foreign = client.post(account.url("/matches/import"), headers=h,
+                          json={"provider": "tracab", "files": {"raw_data": raw, "meta_data": theirs}})
+    assert foreign.status_code == 404
+
+    text = (STATSBOMB / "statsbomb_15986_event.json").read_bytes()
+    truncated = upload(client, account, STATSBOMB / "statsbomb_15986_event.json", content=text[: len(text) // 3], name="cut.json")
+    lineups = upload(client, account, STATSBOMB / "statsbomb_15986_lineup.json")
+    r = client.post(account.url("/matches/import"), headers=h,
+                    json={"provider": "statsbomb", "files": {"event_data": truncated, "lineup_data": lineups}})
+    job = run_job(client, account, r.json())
+    assert job["state"] == "failed" and "cut.json" in job["error"] and "Traceback" not in job["error"]
+    assert job["attempts"] == 1  # bad input fails at once; retrying cannot help
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Dataset)) == 0
+        assert s.scalar(select(func.count()).select_from(FramePart)) == 0
+
+
+def test_other_organisations_cannot_see_a_match(client, account, other_account, tracab_match):
+    for path in ("", "/frames?t0=0&t1=10", "/physical", "/players/x", "/clips", "/team-stats"):
+        r = client.get(account.url(f"/matches/{tracab_match}{path}").replace(str(account.org_id), str(other_account.org_id)),
+                       headers=other_account.headers)
+        assert r.status_code == 404, path
+    # ...and their own organisation's URL with our id is not a way in either.
+    r = client.get(other_account.url(f"/matches/{tracab_match}"), headers=other_account.headers)
+    assert r.status_code == 404
+    assert client.delete(other_account.url(f"/matches/{tracab_match}"), headers=other_account.headers).status_code == 404
+    assert client.get(account.url(f"/matches/{tracab_match}"), headers=account.headers).status_code == 200
+
+
+def test_changing_definitions_recomputes_stored_metrics(client, account, tracab_match):
+    h = account.headers
+    settings = client.get(account.url("/football/settings"), headers=h).json()
+    physical = {**settings["physical"], "speed_zones_kmh": [6.0, 12.0, 18.0, 24.0]}
+    r = client.put(account.url("/football/settings"), headers=h, json={"physical": physical})
+    assert r.status_code == 200 and r.json()["recompute_jobs"] == 1
+    jobs = client.get(account.url("/jobs"), headers=h, params={"type": "football.metrics"}).json()["items"]
+    assert run_job(client, account, jobs[0])["state"] == "succeeded"
+    stored = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h).json()
+    assert stored["config"]["speed_zones_kmh"] == [6.0, 12.0, 18.0, 24.0]
+    bad = client.put(account.url("/football/settings"), headers=h,
+                     json={"physical": {"speed_zones_kmh": [20, 10]}})
+    assert bad.status_code == 400
+
+
+def test_delete_match_removes_its_data(client, account, tracab_match, services):
+    from sqlalchemy import func, select
+
+    from sideline.storage.models import FramePart
+
+    assert client.delete(account.url(f"/matches/{tracab_match}"), headers=account.headers).status_code == 204
+    assert client.get(account.url(f"/matches/{tracab_match}"), headers=account.headers).status_code == 404
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(FramePart)) == 0
