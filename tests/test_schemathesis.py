@@ -34,10 +34,30 @@ def real_ids(client, services, account) -> dict[str, str]:
     invitation = client.post(account.url("/invitations"), headers=h, json={"email": "fuzz@example.org", "role": "viewer"}).json()
     export = client.post(account.url("/export"), headers=h).json()
     file = add_file(services, account.org_id)
-    ids = {"org_id": account.org_id, "athlete_id": athlete["id"], "dataset_id": dataset["id"], "key_id": key["id"],
+    match_ids = _football_ids(client, services, account)
+    ids = {**match_ids, "org_id": account.org_id, "athlete_id": athlete["id"], "dataset_id": dataset["id"], "key_id": key["id"],
            "invitation_id": invitation["id"], "job_id": export["id"], "file_id": file.id, "upload_id": file.id,
            "user_id": account.user_id}
     return {k: str(v) for k, v in ids.items()}
+
+
+def _football_ids(client, services, account) -> dict[str, str]:
+    """A real (small) imported match and a clip of it, so football routes get past their 404s."""
+    from sideline.jobs.football import import_local_files
+    from sideline.storage.models import Job
+    from tests.football.test_api_football import EPTS, SAMPLES
+
+    if not SAMPLES.is_dir():
+        return {}
+    job_id, _ = import_local_files(services, account.org_id, "metrica_epts", {k: str(v) for k, v in EPTS.items()})
+    with services.db.session() as s:
+        match_id = s.get(Job, job_id).result["match_id"]
+    detail = client.get(account.url(f"/matches/{match_id}"), headers=account.headers).json()
+    start = detail["periods"][0]["start_s"]
+    clip = client.post(account.url(f"/matches/{match_id}/clips"), headers=account.headers,
+                       json={"name": "fuzz", "start_s": start, "end_s": start + 1}).json()
+    player = detail["players"][0]["player_id"]
+    return {"match_id": match_id, "clip_id": clip["id"], "player_id": player}
 
 
 def fixed_path_parameters(operation, real_ids, public_id) -> dict[str, str]:

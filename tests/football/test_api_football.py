@@ -23,7 +23,8 @@ STATSBOMB = SHARED / "football" / "events" / "statsbomb_15986"
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared football data not found at {SAMPLES}")
 
-TRACAB = {"meta_data": SAMPLES / "tracab_meta.xml", "raw_data": SAMPLES / "tracab_raw.dat"}
+# The longest tracking sample (4 s at 25 Hz, 19 players): enough for every metric and a clip.
+EPTS = {"meta_data": SAMPLES / "epts_metrica_metadata.xml", "raw_data": SAMPLES / "epts_metrica_tracking.txt"}
 
 
 def upload(client, account, path: Path, *, content: bytes | None = None, name: str | None = None) -> str:
@@ -51,24 +52,24 @@ def import_files(client, account, provider: str, files: dict[str, Path], **extra
 
 
 @pytest.fixture
-def tracab_match(client, account) -> str:
-    job = import_files(client, account, "tracab", TRACAB, name="TRACAB sample")
+def epts_match(client, account) -> str:
+    job = import_files(client, account, "metrica_epts", EPTS, name="EPTS sample")
     assert job["state"] == "succeeded", job["error"]
     return job["result"]["match_id"]
 
 
-def test_import_lists_match_and_serves_frames_equal_to_the_reader(client, account, tracab_match):
+def test_import_lists_match_and_serves_frames_equal_to_the_reader(client, account, epts_match):
     h = account.headers
     listing = client.get(account.url("/matches"), headers=h).json()
-    assert listing["total"] == 1 and listing["items"][0]["name"] == "TRACAB sample"
-    detail = client.get(account.url(f"/matches/{tracab_match}"), headers=h).json()
-    reference = load_match("tracab", TRACAB).tracking
+    assert listing["total"] == 1 and listing["items"][0]["name"] == "EPTS sample"
+    detail = client.get(account.url(f"/matches/{epts_match}"), headers=h).json()
+    reference = load_match("metrica_epts", EPTS).tracking
     assert detail["n_frames"] == reference.n_frames and detail["has_tracking"] and not detail["has_events"]
     assert [p["player_id"] for p in detail["players"]] == [p.player_id for p in reference.meta.players]
     assert detail["pitch"] == {"length": reference.meta.pitch_length, "width": reference.meta.pitch_width}
 
     timeline = reference.timeline
-    r = client.get(account.url(f"/matches/{tracab_match}/frames"), headers=h,
+    r = client.get(account.url(f"/matches/{epts_match}/frames"), headers=h,
                    params={"t0": float(timeline[0]), "t1": float(timeline[0]) + 60})
     assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
     frames = decode_frames(r.content)
@@ -78,13 +79,13 @@ def test_import_lists_match_and_serves_frames_equal_to_the_reader(client, accoun
     np.testing.assert_array_equal(np.isnan(frames["xy"]), np.isnan(reference.xy[:n]))
     np.testing.assert_allclose(frames["xy"], reference.xy[:n], atol=1e-4)
     # Windows longer than the documented maximum are refused, not truncated.
-    too_long = client.get(account.url(f"/matches/{tracab_match}/frames"), headers=h, params={"t0": 0, "t1": 61})
+    too_long = client.get(account.url(f"/matches/{epts_match}/frames"), headers=h, params={"t0": 0, "t1": 61})
     assert too_long.status_code == 400 and "60 s" in too_long.json()["error"]["message"]
 
 
-def test_stored_metrics_players_pitch_control_and_exports(client, account, tracab_match):
+def test_stored_metrics_players_pitch_control_and_exports(client, account, epts_match):
     h = account.headers
-    physical = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h).json()
+    physical = client.get(account.url(f"/matches/{epts_match}/physical"), headers=h).json()
     rows = physical["rows"]
     assert rows and physical["config"]["speed_zones_kmh"] == [7.2, 14.4, 19.8, 25.2]
     seen = [r for r in rows if r["observed_minutes"] and r["observed_minutes"] > 0]
@@ -92,30 +93,30 @@ def test_stored_metrics_players_pitch_control_and_exports(client, account, traca
     zones = sum(r[f"zone_{i}_m"] for r in seen for i in range(1, 6))
     assert zones == pytest.approx(sum(r["distance_m"] for r in seen), rel=1e-6)
 
-    csv = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h, params={"format": "csv"})
+    csv = client.get(account.url(f"/matches/{epts_match}/physical"), headers=h, params={"format": "csv"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert pl.read_csv(io.BytesIO(csv.content)).height == len(rows)
-    parquet = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h,
+    parquet = client.get(account.url(f"/matches/{epts_match}/physical"), headers=h,
                          params={"format": "parquet", "by": "period"})
     assert pl.read_parquet(io.BytesIO(parquet.content))["player_id"].n_unique() == len({r["player_id"] for r in rows})
 
     player = seen[0]["player_id"]
-    detail = client.get(account.url(f"/matches/{tracab_match}/players/{player}"), headers=h).json()
+    detail = client.get(account.url(f"/matches/{epts_match}/players/{player}"), headers=h).json()
     assert detail["player"]["player_id"] == player
     heat = detail["heatmap"]
     assert len(heat["values"]) == heat["nx"] * heat["ny"]
     # Time in the heat map is the time the player was observed.
     assert sum(v or 0 for v in heat["values"]) == pytest.approx(seen[0]["observed_minutes"] * 60, rel=0.05, abs=1.0)
     assert any(v is not None for v in detail["speed"]["v"])
-    assert client.get(account.url(f"/matches/{tracab_match}/players/nobody"), headers=h).status_code == 404
+    assert client.get(account.url(f"/matches/{epts_match}/players/nobody"), headers=h).status_code == 404
 
-    t_mid = float(load_match("tracab", TRACAB).tracking.timeline[50])
-    grid = client.get(account.url(f"/matches/{tracab_match}/pitch-control"), headers=h, params={"t": t_mid}).json()
+    t_mid = float(load_match("metrica_epts", EPTS).tracking.timeline[50])
+    grid = client.get(account.url(f"/matches/{epts_match}/pitch-control"), headers=h, params={"t": t_mid}).json()
     values = np.array(grid["values"], dtype=float)
     assert values.size == grid["nx"] * grid["ny"] and np.nanmin(values) >= 0 and np.nanmax(values) <= 1
     assert np.nanmin(values) < 0.2 and np.nanmax(values) > 0.8  # each team controls its own area
 
-    stats = client.get(account.url(f"/matches/{tracab_match}/team-stats"), headers=h).json()
+    stats = client.get(account.url(f"/matches/{epts_match}/team-stats"), headers=h).json()
     assert stats["home"]["distance_m"] > 0 and stats["away"]["distance_m"] > 0
 
 
@@ -136,18 +137,18 @@ def test_events_import_statsbomb(client, account):
     assert network["nodes"] and network["edges"]
 
 
-def test_clip_renders_to_h264_mp4(client, account, tracab_match):
+def test_clip_renders_to_h264_mp4(client, account, epts_match):
     h = account.headers
-    detail = client.get(account.url(f"/matches/{tracab_match}"), headers=h).json()
+    detail = client.get(account.url(f"/matches/{epts_match}"), headers=h).json()
     start = detail["periods"][0]["start_s"]
-    r = client.post(account.url(f"/matches/{tracab_match}/clips"), headers=h,
+    r = client.post(account.url(f"/matches/{epts_match}/clips"), headers=h,
                     json={"name": "Opening", "start_s": start, "end_s": start + 2.0})
     assert r.status_code == 201, r.text
     clip = r.json()
     assert clip["video"]["status"] == "none"
-    job = client.post(account.url(f"/matches/{tracab_match}/clips/{clip['id']}/render"), headers=h).json()
+    job = client.post(account.url(f"/matches/{epts_match}/clips/{clip['id']}/render"), headers=h).json()
     assert run_job(client, account, job)["state"] == "succeeded"
-    clips = client.get(account.url(f"/matches/{tracab_match}/clips"), headers=h).json()
+    clips = client.get(account.url(f"/matches/{epts_match}/clips"), headers=h).json()
     video = clips[0]["video"]
     assert video["status"] == "ready"
     content = client.get(account.url(f"/files/{video['file_id']}/content"), headers=h)
@@ -156,7 +157,7 @@ def test_clip_renders_to_h264_mp4(client, account, tracab_match):
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264"
         assert sum(1 for _ in container.decode(stream)) >= 40  # 2 s at 25 fps
-    bad = client.post(account.url(f"/matches/{tracab_match}/clips"), headers=h,
+    bad = client.post(account.url(f"/matches/{epts_match}/clips"), headers=h,
                       json={"name": "Backwards", "start_s": start + 5, "end_s": start})
     assert bad.status_code == 400
 
@@ -169,13 +170,13 @@ def test_bad_imports_store_nothing(client, account, other_account, services):
     h = account.headers
     unknown = client.post(account.url("/matches/import"), headers=h,
                           json={"provider": "nosuch", "files": {"raw_data": "00000000-0000-0000-0000-000000000000"}})
-    assert unknown.status_code == 400 and "tracab" in unknown.json()["error"]["message"]
-    raw = upload(client, account, TRACAB["raw_data"])
-    missing = client.post(account.url("/matches/import"), headers=h, json={"provider": "tracab", "files": {"raw_data": raw}})
+    assert unknown.status_code == 400 and "metrica_epts" in unknown.json()["error"]["message"]
+    raw = upload(client, account, EPTS["raw_data"])
+    missing = client.post(account.url("/matches/import"), headers=h, json={"provider": "metrica_epts", "files": {"raw_data": raw}})
     assert missing.status_code == 400 and "meta_data" in missing.json()["error"]["message"]
-    theirs = upload(client, other_account, TRACAB["meta_data"])
+    theirs = upload(client, other_account, EPTS["meta_data"])
     foreign = client.post(account.url("/matches/import"), headers=h,
-                          json={"provider": "tracab", "files": {"raw_data": raw, "meta_data": theirs}})
+                          json={"provider": "metrica_epts", "files": {"raw_data": raw, "meta_data": theirs}})
     assert foreign.status_code == 404
 
     text = (STATSBOMB / "statsbomb_15986_event.json").read_bytes()
@@ -191,19 +192,19 @@ def test_bad_imports_store_nothing(client, account, other_account, services):
         assert s.scalar(select(func.count()).select_from(FramePart)) == 0
 
 
-def test_other_organisations_cannot_see_a_match(client, account, other_account, tracab_match):
+def test_other_organisations_cannot_see_a_match(client, account, other_account, epts_match):
     for path in ("", "/frames?t0=0&t1=10", "/physical", "/players/x", "/clips", "/team-stats"):
-        r = client.get(account.url(f"/matches/{tracab_match}{path}").replace(str(account.org_id), str(other_account.org_id)),
+        r = client.get(account.url(f"/matches/{epts_match}{path}").replace(str(account.org_id), str(other_account.org_id)),
                        headers=other_account.headers)
         assert r.status_code == 404, path
     # ...and their own organisation's URL with our id is not a way in either.
-    r = client.get(other_account.url(f"/matches/{tracab_match}"), headers=other_account.headers)
+    r = client.get(other_account.url(f"/matches/{epts_match}"), headers=other_account.headers)
     assert r.status_code == 404
-    assert client.delete(other_account.url(f"/matches/{tracab_match}"), headers=other_account.headers).status_code == 404
-    assert client.get(account.url(f"/matches/{tracab_match}"), headers=account.headers).status_code == 200
+    assert client.delete(other_account.url(f"/matches/{epts_match}"), headers=other_account.headers).status_code == 404
+    assert client.get(account.url(f"/matches/{epts_match}"), headers=account.headers).status_code == 200
 
 
-def test_changing_definitions_recomputes_stored_metrics(client, account, tracab_match):
+def test_changing_definitions_recomputes_stored_metrics(client, account, epts_match):
     h = account.headers
     settings = client.get(account.url("/football/settings"), headers=h).json()
     physical = {**settings["physical"], "speed_zones_kmh": [6.0, 12.0, 18.0, 24.0]}
@@ -211,19 +212,19 @@ def test_changing_definitions_recomputes_stored_metrics(client, account, tracab_
     assert r.status_code == 200 and r.json()["recompute_jobs"] == 1
     jobs = client.get(account.url("/jobs"), headers=h, params={"type": "football.metrics"}).json()["items"]
     assert run_job(client, account, jobs[0])["state"] == "succeeded"
-    stored = client.get(account.url(f"/matches/{tracab_match}/physical"), headers=h).json()
+    stored = client.get(account.url(f"/matches/{epts_match}/physical"), headers=h).json()
     assert stored["config"]["speed_zones_kmh"] == [6.0, 12.0, 18.0, 24.0]
     bad = client.put(account.url("/football/settings"), headers=h,
                      json={"physical": {"speed_zones_kmh": [20, 10]}})
     assert bad.status_code == 400
 
 
-def test_delete_match_removes_its_data(client, account, tracab_match, services):
+def test_delete_match_removes_its_data(client, account, epts_match, services):
     from sqlalchemy import func, select
 
     from sideline.storage.models import FramePart
 
-    assert client.delete(account.url(f"/matches/{tracab_match}"), headers=account.headers).status_code == 204
-    assert client.get(account.url(f"/matches/{tracab_match}"), headers=account.headers).status_code == 404
+    assert client.delete(account.url(f"/matches/{epts_match}"), headers=account.headers).status_code == 204
+    assert client.get(account.url(f"/matches/{epts_match}"), headers=account.headers).status_code == 404
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(FramePart)) == 0

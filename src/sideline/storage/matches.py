@@ -146,6 +146,15 @@ def load_tracking(session: Session, store: BlobStore, dataset: Dataset, t0: floa
     return Tracking.from_polars(meta, frame)
 
 
+def load_player_tracking(session: Session, store: BlobStore, dataset: Dataset, index: int) -> Tracking:
+    """The whole match for one player only (what a player page's heat map needs)."""
+    meta = match_meta(dataset)
+    base = ["period", "period_t", "frame_id", "ball_state", "ball_owning_team", "ball_x", "ball_y", "ball_z"]
+    frame = read_frames(session, store, dataset.id, TRACKING, columns=[*base, f"x_{index}", f"y_{index}"])
+    frame = frame.rename({f"x_{index}": "x_0", f"y_{index}": "y_0"})
+    return Tracking.from_polars(dataclasses.replace(meta, players=(meta.players[index],)), frame)
+
+
 def load_events(session: Session, store: BlobStore, dataset: Dataset) -> Events | None:
     meta = match_meta(dataset)
     if not (dataset.meta.get("summary") or {}).get("has_events"):

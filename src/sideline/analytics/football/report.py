@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sideline.analytics.football import physical
+from sideline.analytics.football import formation, heatmaps, passes, physical, pitch_control, possession, shape, xt
 from sideline.analytics.football.moments import list_moments
-from sideline.core.football import AWAY, HOME, SIDES, Events, Match, Tracking
+from sideline.core.football import AWAY, HOME, OWNER_AWAY, OWNER_HOME, SIDES, Events, Match, Tracking
+from sideline.errors import InvalidInput
 
 Progress = Callable[[float, str], None]
 
@@ -91,9 +92,89 @@ def compute_report(match: Match, config: physical.PhysicalConfig | None = None, 
     return MatchReport(streams=streams, meta=meta)
 
 
+def _finite(value: float) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
 def _tactical_tracking(tracking: Tracking, team_stats: dict, *, has_events: bool) -> None:
-    """Shape, formation and (without events) possession from tracking; filled in below."""
+    """Shape and formation per phase, and (without events) possession from ball proximity."""
+    owner = tracking.ball_owning_team
+    if not (owner >= 0).any():  # the provider gives no owner: derive it from who is nearest the ball
+        derived = possession.possession_from_tracking(tracking)
+        owner = derived.owner
+        if not has_events:
+            for side in SIDES:
+                team_stats[side]["possession"] = _finite(getattr(derived.shares, side))
+    elif not has_events:
+        for side, code in ((HOME, OWNER_HOME), (AWAY, OWNER_AWAY)):
+            known = owner >= 0
+            team_stats[side]["possession"] = _finite((owner[known] == code).mean()) if known.any() else None
+    for side in SIDES:
+        by_phase = shape.shape_by_phase(tracking, side, owner=owner)
+        for phase_name in ("in_possession", "out_of_possession"):
+            values = by_phase[phase_name]
+            for key in ("centroid_x", "width", "depth", "hull_area"):
+                team_stats[side][f"{key}_{phase_name}"] = _finite(values[key])
+            frames = shape.phase_of_frames(tracking, side, owner) == shape.PHASES.index(phase_name)
+            try:
+                fit = formation.detect_formation(tracking, side, frames=frames)
+                team_stats[side][f"formation_{phase_name}"] = fit.formation
+            except InvalidInput:  # too few frames with enough players seen
+                team_stats[side][f"formation_{phase_name}"] = None
 
 
 def _tactical_events(events: Events, team_stats: dict) -> None:
-    """Possession, passes and xT from events; filled in below."""
+    """Possession, passes and expected threat from events."""
+    try:
+        shares = possession.possession_from_events(events)
+        for side in SIDES:
+            team_stats[side]["possession"] = _finite(getattr(shares, side))
+    except InvalidInput:
+        pass  # no on-ball events: possession stays as tracking gave it
+    for row in passes.pass_counts(events).iter_rows(named=True):
+        if row["side"] in SIDES:
+            team_stats[row["side"]].update(passes=int(row["passes"]), passes_complete=int(row["complete"]),
+                                           pass_completion=_finite(row["completion"]))
+    for row in xt.xt_totals(events, by="side").iter_rows(named=True):
+        if row["side"] in SIDES:
+            team_stats[row["side"]]["xt"] = _finite(row["xt_total"])
+    shots = events.table.filter(pl.col("type") == "shot")
+    for side in SIDES:
+        team_stats[side]["shots"] = int(shots.filter(pl.col("side") == side).height)
+
+
+@dataclasses.dataclass(frozen=True)
+class GridValues:
+    t: float
+    nx: int
+    ny: int
+    extent: tuple[float, float, float, float]
+    values: np.ndarray  # [ny, nx], row 0 at y min
+
+
+def pitch_control_at(tracking: Tracking, t: float, *, resolution: float = 1.0) -> GridValues:
+    """Home team's pitch control at the frame nearest timeline second ``t`` (velocities from the
+    frames around it)."""
+    timeline = tracking.timeline
+    index = int(np.argmin(np.abs(timeline - t)))
+    grid = pitch_control.PitchGrid.for_pitch(tracking.meta.pitch_length, tracking.meta.pitch_width, resolution)
+    control = pitch_control.pitch_control(tracking, np.array([index]), grid=grid)
+    ny, nx = grid.shape
+    return GridValues(t=float(timeline[index]), nx=nx, ny=ny, extent=grid.extent, values=control.home[0])
+
+
+def player_heatmap(tracking: Tracking, bins: tuple[int, int] = (21, 14)) -> GridValues:
+    """Seconds per cell of the tracking's first (only) player."""
+    heat = heatmaps.player_heatmaps(tracking, players=np.array([0]), bins=bins)
+    grid = next(iter(heat.values()))
+    ny, nx = grid.seconds.shape
+    return GridValues(t=0.0, nx=nx, ny=ny, extent=grid.extent, values=grid.seconds)
+
+
+def pass_network_json(events: Events, side: str, *, min_passes: int = 3) -> dict[str, Any]:
+    network = passes.pass_network(events, side, min_passes=min_passes)
+
+    def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+        return [{k: (_finite(v) if isinstance(v, float) else v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
+
+    return {"side": side, "nodes": rows(network.nodes), "edges": rows(network.edges)}

@@ -327,7 +327,7 @@ def _speed_series(frame: pl.DataFrame, column: str, hz: float = 1.0) -> SpeedSer
 @router.get("/orgs/{org_id}/matches/{match_id}/players/{player_id}", response_model=PlayerDetail)
 def get_player(match_id: uuid.UUID, player_id: str, org: OrgRead, session: SessionDep,
                services: ServicesDep) -> PlayerDetail:
-    from sideline.analytics.football.heatmaps import player_heatmap
+    from sideline.analytics.football.report import player_heatmap
 
     dataset = _match(session, org, match_id)
     players = _players(dataset)
@@ -341,14 +341,12 @@ def get_player(match_id: uuid.UUID, player_id: str, org: OrgRead, session: Sessi
 
     speed = _speed_series(_stream(session, services, dataset, matches.SPEED, columns=[f"s_{player.index}"]),
                           f"s_{player.index}")
-    tracking = _stream(session, services, dataset, matches.TRACKING, columns=[f"x_{player.index}", f"y_{player.index}"])
-    meta = matches.match_meta(dataset)
-    xy = np.stack([tracking[f"x_{player.index}"].to_numpy(), tracking[f"y_{player.index}"].to_numpy()], axis=1) \
-        if tracking.height else np.zeros((0, 2))
-    dt_s = 1.0 / (meta.frame_rate or 10.0)
-    grid = player_heatmap(xy, meta.pitch_length, meta.pitch_width, frame_seconds=dt_s)
-    heatmap = GridOut(nx=grid.nx, ny=grid.ny, extent=list(grid.extent),
-                      values=[_clean(float(v)) for v in grid.values.ravel()])
+    if (dataset.meta.get("summary") or {}).get("has_tracking"):
+        grid = player_heatmap(matches.load_player_tracking(session, services.blobs, dataset, player.index))
+        heatmap = GridOut(nx=grid.nx, ny=grid.ny, extent=list(grid.extent),
+                          values=[_clean(float(v)) for v in grid.values.ravel()])
+    else:
+        heatmap = GridOut(nx=0, ny=0, extent=[0, 0, 0, 0], values=[])
     return PlayerDetail(player=player, by_period=of_player(matches.PHYSICAL["period"]),
                         by_window=of_player(matches.PHYSICAL["window"]), speed=speed, heatmap=heatmap,
                         sprints=of_player(matches.SPRINTS))
