@@ -112,7 +112,7 @@ def _materialise(ctx: JobContext, folder: Path) -> tuple[dict[str, Any], dict[st
           validate=validate_import)
 def import_match(ctx: JobContext) -> dict:
     from sideline.analytics.football.report import compute_report
-    from sideline.ingest.football import load_match
+    from sideline.ingest.football import IMPORT_OPTIONS, load_match
 
     if ctx.step_done("store"):  # a retry after the match was stored: nothing left to do
         return ctx.run_step("store", lambda _s: None) or {}
@@ -121,7 +121,7 @@ def import_match(ctx: JobContext) -> dict:
         ctx.progress(2, "Fetching the uploaded files")
         paths, source = _materialise(ctx, Path(tmp))
         ctx.progress(10, f"Reading {provider} data")
-        match = load_match(provider, paths)
+        match = load_match(provider, paths, **IMPORT_OPTIONS.get(provider, {}))
     ctx.progress(45, "Computing metrics")
     with ctx.db.session() as s:
         config = physical_config(s, ctx.organisation_id)
