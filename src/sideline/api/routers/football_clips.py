@@ -137,12 +137,9 @@ def put_settings(body: FootballSettings, org: OrgAdmin, session: SessionDep, ser
     """Change the definitions; every match of the organisation is recomputed by a job."""
     from sideline.analytics.football.physical import PhysicalConfig
 
-    try:
-        # version and definition_hash describe a stored config; an edited one gets new ones.
-        fields = {k: v for k, v in body.physical.items() if k not in ("version", "definition_hash")}
-        config = PhysicalConfig.from_dict(fields)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"physical: {exc}") from None
+    # version and definition_hash describe a stored config; an edited one gets new ones.
+    fields = {k: v for k, v in body.physical.items() if k not in ("version", "definition_hash")}
+    config = PhysicalConfig.from_dict(fields)  # InvalidInput (400) naming every bad setting
     organisation = session.get(Organisation, org.organisation_id)
     old = football_jobs.physical_config(session, org.organisation_id)
     organisation.settings = {**(organisation.settings or {}),
