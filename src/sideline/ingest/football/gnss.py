@@ -23,7 +23,8 @@ From degrees to pitch metres:
    plane is mapped to the pitch by the projective transform (homography) taking the four
    surveyed corners exactly onto the pitch's; it absorbs a rotated pitch, a slightly
    non-rectangular survey, and unequal scale. ``L`` and ``W`` default to the surveyed side
-   lengths (mean of opposite sides).
+   lengths (mean of opposite sides). Corners listed clockwise would mirror the pitch (y flipped);
+   the reader keeps them as given and says so in ``meta.warnings``.
 3. Without corners the pitch is estimated from the data: the principal axes of all positions
    (long axis = x), the centre of their extent as the centre spot and the extent as the pitch
    size. That is only as good as the players' coverage of the pitch, and which way is +x is
@@ -84,6 +85,10 @@ def to_pitch(lat: np.ndarray, lon: np.ndarray, corners: Sequence[Sequence[float]
         lat0, lon0 = corner_array.mean(axis=0)
         east_c, north_c = tangent_plane(corner_array[:, 0], corner_array[:, 1], lat0, lon0)
         side = np.hypot(np.diff(np.append(east_c, east_c[0])), np.diff(np.append(north_c, north_c[0])))
+        # Shoelace area in (east, north): negative = clockwise seen from above = a mirrored pitch.
+        if np.dot(east_c, np.roll(north_c, -1)) - np.dot(north_c, np.roll(east_c, -1)) < 0:
+            notes.append("the pitch corners run clockwise seen from above, so the pitch comes out mirrored "
+                         "(y flipped); list them counter-clockwise from the corner at (-L/2, -W/2)")
         length = pitch_length or float((side[0] + side[2]) / 2)
         width = pitch_width or float((side[1] + side[3]) / 2)
         pitch_corners = np.array([[-length / 2, -width / 2], [length / 2, -width / 2],
