@@ -96,6 +96,12 @@ def _row_group_rows(meta: MatchMeta) -> int:
     return max(100, int(round((meta.frame_rate or 10.0) * 30)))
 
 
+def _rows_per_part(meta: MatchMeta) -> int:
+    # Five-minute files: a seek opens one or two small files (a few footers to parse), not the
+    # footer of the whole match (~15,000 column chunks at 10 Hz), which alone costs tens of ms.
+    return max(1000, int(round((meta.frame_rate or 10.0) * 300)))
+
+
 def save_match(session: Session, store: BlobStore, organisation_id: uuid.UUID, match: Match, *, name: str,
                source: dict[str, Any] | None = None) -> Dataset:
     """Create the match's dataset and its tracking/event streams (flushed, not committed)."""
@@ -107,7 +113,7 @@ def save_match(session: Session, store: BlobStore, organisation_id: uuid.UUID, m
     session.flush()
     if match.tracking is not None:
         write_frames(session, store, dataset.id, TRACKING, match.tracking.to_polars(),
-                     row_group_rows=_row_group_rows(meta))
+                     row_group_rows=_row_group_rows(meta), rows_per_part=_rows_per_part(meta))
     if match.events is not None:
         write_frames(session, store, dataset.id, EVENTS, _events_frame(match.events))
         if match.events.freeze_frames is not None and match.events.freeze_frames.height:

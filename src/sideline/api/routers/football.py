@@ -269,7 +269,7 @@ def get_frames(match_id: uuid.UUID, org: OrgRead, session: SessionDep, services:
                t1: float = Query(..., description=f"Timeline seconds, exclusive; at most {MAX_FRAMES_WINDOW_S:.0f} s after t0")) -> Response:
     if not (math.isfinite(t0) and math.isfinite(t1)) or t1 <= t0:
         raise InvalidInput("t0 and t1 must be finite with t1 > t0")
-    if t1 - t0 > MAX_FRAMES_WINDOW_S:
+    if t1 - t0 > MAX_FRAMES_WINDOW_S + 1e-6:  # t0 + 60 - t0 may exceed 60 by a rounding error
         raise InvalidInput(f"Ask for at most {MAX_FRAMES_WINDOW_S:.0f} s of frames per request")
     dataset = _match(session, org, match_id)
     tracking = matches.load_tracking(session, services.blobs, dataset, t0, t1)
