@@ -228,3 +228,34 @@ def test_delete_match_removes_its_data(client, account, epts_match, services):
     assert client.get(account.url(f"/matches/{epts_match}"), headers=account.headers).status_code == 404
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(FramePart)) == 0
+
+
+METRICA_EVENTS = SHARED / "football" / "events" / "metrica"
+
+
+def test_events_from_another_provider_are_linked_to_a_tracking_match(client, account, epts_match):
+    """Metrica's event data of the same game, added to its EPTS tracking: players matched by
+    shirt number, events on the tracking timeline, team statistics from both."""
+    job = import_files(client, account, "metrica_events",
+                       {"event_data": METRICA_EVENTS / "Sample_Game_3_events.json",
+                        "meta_data": METRICA_EVENTS / "Sample_Game_3_metadata.xml"}, match_id=epts_match)
+    assert job["state"] == "succeeded", job["error"]
+    assert job["result"]["match_id"] == epts_match
+    h = account.headers
+    detail = client.get(account.url(f"/matches/{epts_match}"), headers=h).json()
+    assert detail["has_events"] and detail["has_tracking"]
+    assert any("linked by period start" in w for w in detail["warnings"])
+    tracked = {p["player_id"] for p in detail["players"]}
+    passes = client.get(account.url(f"/matches/{epts_match}/events"), headers=h, params={"type": "pass"}).json()["items"]
+    linked = [p for p in passes if p["player_id"] in tracked]
+    assert passes and len(linked) > len(passes) / 2  # most passers are players of the tracking data
+    periods = {p["period_id"]: p["start_s"] for p in detail["periods"]}
+    assert all(p["timeline"] >= periods[p["period"]] for p in passes)
+    stats = client.get(account.url(f"/matches/{epts_match}/team-stats"), headers=h).json()
+    assert stats["home"]["passes"] + stats["away"]["passes"] == len(passes)
+    # Tracking cannot be added to a match this way, and the match must be this organisation's.
+    bad = client.post(account.url("/matches/import"), headers=h, json={
+        "provider": "metrica_epts", "match_id": epts_match,
+        "files": {"raw_data": upload(client, account, EPTS["raw_data"]),
+                  "meta_data": upload(client, account, EPTS["meta_data"])}})
+    assert bad.status_code == 400

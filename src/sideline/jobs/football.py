@@ -69,6 +69,13 @@ def validate_import(params: dict[str, Any]) -> None:
     for role, ids in roles.items():
         if role not in spec.multi and len(ids) > 1:
             raise InvalidInput(f"files.{role}: {provider} takes one file for this role")
+    if params.get("match_id") is not None:
+        if spec.kind != "events":
+            raise InvalidInput(f"match_id: only event data can be added to an existing match; {provider} is {spec.kind}")
+        try:
+            uuid.UUID(str(params["match_id"]))
+        except ValueError:
+            raise InvalidInput("match_id: not a match id") from None
     name = params.get("name")
     if name is not None and (not isinstance(name, str) or not 1 <= len(name.strip()) <= 300):
         raise InvalidInput("name: 1 to 300 characters")
@@ -122,6 +129,8 @@ def import_match(ctx: JobContext) -> dict:
         paths, source = _materialise(ctx, Path(tmp))
         ctx.progress(10, f"Reading {provider} data")
         match = load_match(provider, paths, **IMPORT_OPTIONS.get(provider, {}))
+    if ctx.params.get("match_id"):
+        return _attach_events(ctx, match, source)
     ctx.progress(45, "Computing metrics")
     with ctx.db.session() as s:
         config = physical_config(s, ctx.organisation_id)
@@ -134,6 +143,32 @@ def import_match(ctx: JobContext) -> dict:
                                      source={"provider": provider, "files": source})
         matches.save_derived(session, ctx.env.blobs, dataset, report.streams, report.meta)
         return {"match_id": str(dataset.id), "name": name}
+
+    return ctx.run_step("store", store) or {}
+
+
+def _attach_events(ctx: JobContext, events_match, source: dict) -> dict:
+    """Link the imported events to the organisation's existing tracking match and recompute."""
+    from sideline.analytics.football.report import compute_report
+    from sideline.analytics.football.sync import attach_events
+
+    if events_match.events is None:
+        raise InvalidInput("These files hold no events to add to the match")
+    ctx.progress(30, "Linking the events to the tracking data")
+    with ctx.db.session() as s:
+        dataset = _match_dataset(s, ctx.organisation_id, ctx.params["match_id"])
+        match = matches.load_match(s, ctx.env.blobs, dataset)
+        config = physical_config(s, ctx.organisation_id)
+    merged = attach_events(match, events_match.events)
+    ctx.progress(45, "Computing metrics")
+    report = compute_report(merged, config, progress=lambda f, msg: ctx.progress(45 + 45 * f, msg))
+
+    def store(session: Session) -> dict:
+        dataset = _match_dataset(session, ctx.organisation_id, ctx.params["match_id"])
+        matches.save_events(session, ctx.env.blobs, dataset, merged, source={"provider": ctx.params["provider"],
+                                                                           "files": source})
+        matches.save_derived(session, ctx.env.blobs, dataset, report.streams, report.meta)
+        return {"match_id": str(dataset.id), "name": dataset.name}
 
     return ctx.run_step("store", store) or {}
 

@@ -123,6 +123,21 @@ def save_match(session: Session, store: BlobStore, organisation_id: uuid.UUID, m
     return dataset
 
 
+def save_events(session: Session, store: BlobStore, dataset: Dataset, match: Match, *,
+                source: dict[str, Any]) -> None:
+    """Replace the match's events (and metadata) with those of ``match``, linked to its tracking."""
+    assert match.events is not None
+    write_frames(session, store, dataset.id, EVENTS, _events_frame(match.events), replace=True)
+    freeze = match.events.freeze_frames
+    if freeze is not None and freeze.height:
+        times = match.events.table.select("event_id", pl.col("timeline").alias("t"))
+        write_frames(session, store, dataset.id, FREEZE_FRAMES, freeze.join(times, on="event_id", how="inner"),
+                     replace=True)
+    summary = {**(dataset.meta.get("summary") or {}), "has_events": True}
+    dataset.meta = {**dataset.meta, "match": meta_to_json(match.meta), "summary": summary,
+                    "events_source": source}
+
+
 def save_derived(session: Session, store: BlobStore, dataset: Dataset, streams: dict[str, pl.DataFrame],
                  meta_updates: dict[str, Any]) -> None:
     """Replace derived streams (metrics) and merge ``meta_updates`` into the dataset's meta."""

@@ -111,6 +111,7 @@ class ImportIn(BaseModel):
     provider: str = Field(min_length=1, max_length=40)
     files: dict[str, uuid.UUID | list[uuid.UUID]] = Field(description="File role -> uploaded file id(s)")
     name: str | None = Field(None, min_length=1, max_length=300)
+    match_id: uuid.UUID | None = Field(None, description="Add these events to this existing tracking match")
 
 
 class RowsOut(BaseModel):
@@ -233,6 +234,8 @@ def import_match(body: ImportIn, org: OrgWrite, session: SessionDep, services: S
     params = body.model_dump(mode="json", exclude_none=True)
     football_jobs.validate_import(params)
     football_jobs.check_files_owned(session, org.organisation_id, params)
+    if body.match_id is not None:
+        _match(session, org, body.match_id)  # 404 unless it is a match of this organisation
     job = create_job(session, org.organisation_id, football_jobs.IMPORT_JOB, params, created_by_id=org.user_id,
                      max_attempts=services.settings.job_max_attempts)
     session.commit()
