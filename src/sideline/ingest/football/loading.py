@@ -23,6 +23,7 @@ from .diagnose import diagnose_failure
 from .errors import IngestError, check_readable, scrub_paths
 from .kloppy_events import events_from_kloppy
 from .kloppy_tracking import tracking_from_kloppy
+from .pff_events import attach_pff_events
 from .providers import PROVIDERS, ProviderSpec
 
 Files = dict[str, Path | list[Path]]
@@ -130,7 +131,13 @@ def _read_gnss(files: Files, **options) -> Match:
     return Match(meta=tracking.meta, tracking=tracking)
 
 
-_NATIVE: dict[str, Callable[..., Match]] = {"skillcorner": _read_skillcorner, "gnss": _read_gnss}
+def _read_pff(files: Files, **options) -> Match:
+    # kloppy reads the positions; the events PFF carries inside the same frames are ours to read.
+    match = load_with_kloppy("pff", files, **options)
+    return attach_pff_events(match, Path(files["raw_data"]))
+
+
+_NATIVE: dict[str, Callable[..., Match]] = {"skillcorner": _read_skillcorner, "gnss": _read_gnss, "pff": _read_pff}
 
 
 # What the product imports with (the defaults above stay equal to kloppy's, the reference):
