@@ -39,6 +39,12 @@ class PitchControlParams:
     max_int_time: float = 10.0  # s
     model_converge_tol: float = 0.01
     time_to_control_veto: float = 3.0  # ignore a side whose chance is below 10**-veto
+    # "exponential" (default): each step removes exp(-sum of rates x dt) of the unresolved
+    # share, split between the players in proportion to their rates: the exact solution for
+    # rates constant over the step, so control never exceeds 1 in any cell. "euler" is the
+    # published implementation's explicit step, which overshoots (cells up to ~1.15) where
+    # several players arrive together; it is kept to check against that implementation.
+    integrator: str = "exponential"
 
     @property
     def lambda_def(self) -> float:
@@ -193,6 +199,7 @@ def _integrate_chunk(g_home, g_away, rate_home, rate_away, p_home, p_away, steps
     live = np.arange(len(p_home))  # row numbers in this chunk
     n_live = len(live)
     decay = math.exp(-a * p.int_dt)
+    exact = p.integrator == "exponential"
     sigmoid = np.empty_like(growth)
     scaled = np.empty(len(live))
     next_limit = int(steps_left.min())
@@ -201,13 +208,22 @@ def _integrate_chunk(g_home, g_away, rate_home, rate_away, p_home, p_away, steps
         sigmoid += 1.0
         np.reciprocal(sigmoid, out=sigmoid)
         s_home, s_away = sigmoid[:n_home].sum(axis=0), sigmoid[n_home:].sum(axis=0)
-        np.multiply(rate_home, unresolved, out=scaled)
-        s_home *= scaled
-        np.multiply(rate_away, unresolved, out=scaled)
-        s_away *= scaled
-        p_home += s_home
-        s_home += s_away
-        unresolved -= s_home
+        if exact:
+            s_home *= rate_home
+            s_away *= rate_away
+            total = s_home + s_away
+            taken = unresolved * -np.expm1(-total)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p_home += np.where(total > 0, taken * s_home / total, 0.0)
+            unresolved -= taken
+        else:
+            np.multiply(rate_home, unresolved, out=scaled)
+            s_home *= scaled
+            np.multiply(rate_away, unresolved, out=scaled)
+            s_away *= scaled
+            p_home += s_home
+            s_home += s_away
+            unresolved -= s_home
         # Converged, or out of integration time (the reference then keeps the last value).
         done = unresolved <= p.model_converge_tol
         if step >= next_limit:
