@@ -116,6 +116,10 @@ def test_stored_metrics_players_pitch_control_and_exports(client, account, epts_
     assert values.size == grid["nx"] * grid["ny"] and np.nanmin(values) >= 0 and np.nanmax(values) <= 1
     assert np.nanmin(values) < 0.2 and np.nanmax(values) > 0.8  # each team controls its own area
 
+    phase = client.get(account.url(f"/matches/{epts_match}/pitch-control"), headers=h,
+                       params={"t": t_mid - 1, "t1": t_mid + 1}).json()
+    mean = np.array(phase["values"], dtype=float)
+    assert phase["t1"] == t_mid + 1 and 0 < phase["home_share"] < 1 and np.nanmax(mean) <= 1 + 1e-6
     stats = client.get(account.url(f"/matches/{epts_match}/team-stats"), headers=h).json()
     assert stats["home"]["distance_m"] > 0 and stats["away"]["distance_m"] > 0
 

@@ -163,6 +163,21 @@ def pitch_control_at(tracking: Tracking, t: float, *, resolution: float = 1.0) -
     return GridValues(t=float(timeline[index]), nx=nx, ny=ny, extent=grid.extent, values=control.home[0])
 
 
+def pitch_control_over(tracking: Tracking, t0: float, t1: float, *, resolution: float = 2.0,
+                       hz: float = 2.0) -> tuple[GridValues, float]:
+    """Mean home control per cell over a phase [t0, t1] (frames sampled at ``hz``) and the
+    share of the pitch home held on average."""
+    timeline = tracking.timeline
+    inside = np.flatnonzero((timeline >= t0) & (timeline <= t1))
+    if len(inside) == 0:
+        raise InvalidInput("No tracking frames in this time range")
+    step = max(1, int(round((tracking.meta.frame_rate or 10.0) / hz)))
+    grid = pitch_control.PitchGrid.for_pitch(tracking.meta.pitch_length, tracking.meta.pitch_width, resolution)
+    summary = pitch_control.summarise_control(tracking, inside[::step], grid=grid)
+    ny, nx = grid.shape
+    return GridValues(t=float(t0), nx=nx, ny=ny, extent=grid.extent, values=summary.home_mean), summary.home_share
+
+
 def player_heatmap(tracking: Tracking, bins: tuple[int, int] = (21, 14)) -> GridValues:
     """Seconds per cell of the tracking's first (only) player."""
     heat = heatmaps.player_heatmaps(tracking, players=np.array([0]), bins=bins)

@@ -132,6 +132,8 @@ class GridOut(BaseModel):
 
 class PitchControlOut(GridOut):
     t: float
+    t1: float | None = Field(None, description="End of the phase when the values are a mean over [t, t1]")
+    home_share: float | None = Field(None, description="Mean share of the pitch home controlled over the phase")
 
 
 class SpeedSeries(BaseModel):
@@ -358,12 +360,23 @@ def get_player(match_id: uuid.UUID, player_id: str, org: OrgRead, session: Sessi
 @router.get("/orgs/{org_id}/matches/{match_id}/pitch-control", response_model=PitchControlOut)
 def get_pitch_control(match_id: uuid.UUID, org: OrgRead, session: SessionDep, services: ServicesDep,
                       t: float = Query(..., description="Timeline seconds"),
+                      t1: float | None = Query(None, description="End of a phase (at most 10 minutes after t): "
+                                                                  "the mean control over [t, t1]"),
                       resolution: float = Query(1.0, ge=0.5, le=5.0, description="Grid cell size in metres")) -> PitchControlOut:
-    from sideline.analytics.football.report import pitch_control_at
+    from sideline.analytics.football.report import pitch_control_at, pitch_control_over
 
-    if not math.isfinite(t):
-        raise InvalidInput("t must be a finite number of seconds")
+    if not math.isfinite(t) or (t1 is not None and not math.isfinite(t1)):
+        raise InvalidInput("t and t1 must be finite numbers of seconds")
     dataset = _match(session, org, match_id)
+    if t1 is not None:
+        if not 0 < t1 - t <= 600:
+            raise InvalidInput("A phase is 0 to 600 s long (t1 after t)")
+        tracking = matches.load_tracking(session, services.blobs, dataset, t - 1.0, t1 + 1.0)
+        if tracking is None or tracking.n_frames == 0:
+            raise NotFound("No tracking data in this time range")
+        grid, share = pitch_control_over(tracking, t, t1, resolution=max(resolution, 2.0))
+        return PitchControlOut(t=t, t1=t1, home_share=share, nx=grid.nx, ny=grid.ny, extent=list(grid.extent),
+                               values=[_clean(float(v)) for v in grid.values.ravel()])
     # A second either side gives the velocities at t.
     tracking = matches.load_tracking(session, services.blobs, dataset, t - 1.0, t + 1.0)
     if tracking is None or tracking.n_frames == 0:
