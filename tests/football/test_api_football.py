@@ -120,6 +120,9 @@ def test_stored_metrics_players_pitch_control_and_exports(client, account, epts_
                        params={"t": t_mid - 1, "t1": t_mid + 1}).json()
     mean = np.array(phase["values"], dtype=float)
     assert phase["t1"] == t_mid + 1 and 0 < phase["home_share"] < 1 and np.nanmax(mean) <= 1 + 1e-6
+    team_heat = client.get(account.url(f"/matches/{epts_match}/heatmap"), headers=h, params={"side": "home"}).json()
+    home_seconds = sum(r["observed_minutes"] * 60 for r in seen if r["side"] == "home")
+    assert sum(v or 0 for v in team_heat["values"]) >= home_seconds * 0.95
     stats = client.get(account.url(f"/matches/{epts_match}/team-stats"), headers=h).json()
     assert stats["home"]["distance_m"] > 0 and stats["away"]["distance_m"] > 0
 
@@ -257,6 +260,9 @@ def test_events_from_another_provider_are_linked_to_a_tracking_match(client, acc
     assert all(p["timeline"] >= periods[p["period"]] for p in passes)
     stats = client.get(account.url(f"/matches/{epts_match}/team-stats"), headers=h).json()
     assert stats["home"]["passes"] + stats["away"]["passes"] == len(passes)
+    passer = max(tracked, key=lambda pid: sum(1 for p in passes if p["player_id"] == pid))
+    player = client.get(account.url(f"/matches/{epts_match}/players/{passer}"), headers=h).json()
+    assert player["events"]["passes"] == sum(1 for p in passes if p["player_id"] == passer) > 0
     # Tracking cannot be added to a match this way, and the match must be this organisation's.
     bad = client.post(account.url("/matches/import"), headers=h, json={
         "provider": "metrica_epts", "match_id": epts_match,

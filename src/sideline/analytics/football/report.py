@@ -186,6 +186,26 @@ def player_heatmap(tracking: Tracking, bins: tuple[int, int] = (21, 14)) -> Grid
     return GridValues(t=0.0, nx=nx, ny=ny, extent=grid.extent, values=grid.seconds)
 
 
+def team_heatmap_grid(tracking: Tracking, side: str, bins: tuple[int, int] = (21, 14)) -> GridValues:
+    heat = heatmaps.team_heatmap(tracking, side, bins=bins)
+    ny, nx = heat.seconds.shape
+    return GridValues(t=0.0, nx=nx, ny=ny, extent=heat.extent, values=heat.seconds)
+
+
+def player_event_stats(events: Events, player_id: str) -> dict[str, Any]:
+    """Passes, completion, shots and expected threat added by one player."""
+    table = events.table.filter(pl.col("player_id") == player_id)
+    passes_made = table.filter(pl.col("type") == "pass")
+    complete = int((passes_made["result"] == "complete").sum()) if passes_made.height else 0
+    xt_rows = xt.xt_totals(events, by="player").filter(pl.col("player_id") == player_id)
+    return {
+        "events": table.height, "passes": passes_made.height, "passes_complete": complete,
+        "pass_completion": _finite(complete / passes_made.height) if passes_made.height else None,
+        "shots": int((table["type"] == "shot").sum()), "goals": int((table["result"] == "goal").sum()),
+        "xt": _finite(float(xt_rows["xt_total"].sum())) if xt_rows.height else 0.0,
+    }
+
+
 def pass_network_json(events: Events, side: str, *, min_passes: int = 3) -> dict[str, Any]:
     network = passes.pass_network(events, side, min_passes=min_passes)
 

@@ -143,6 +143,7 @@ class SpeedSeries(BaseModel):
 
 class PlayerDetail(BaseModel):
     player: PlayerOut
+    events: dict[str, Any] | None = Field(None, description="Passes, shots and xT from the match's events")
     by_period: list[dict[str, Any]]
     by_window: list[dict[str, Any]]
     speed: SpeedSeries
@@ -332,7 +333,7 @@ def _speed_series(frame: pl.DataFrame, column: str, hz: float = 1.0) -> SpeedSer
 @router.get("/orgs/{org_id}/matches/{match_id}/players/{player_id}", response_model=PlayerDetail)
 def get_player(match_id: uuid.UUID, player_id: str, org: OrgRead, session: SessionDep,
                services: ServicesDep) -> PlayerDetail:
-    from sideline.analytics.football.report import player_heatmap
+    from sideline.analytics.football.report import player_event_stats, player_heatmap
 
     dataset = _match(session, org, match_id)
     players = _players(dataset)
@@ -352,7 +353,9 @@ def get_player(match_id: uuid.UUID, player_id: str, org: OrgRead, session: Sessi
                           values=[_clean(float(v)) for v in grid.values.ravel()])
     else:
         heatmap = GridOut(nx=0, ny=0, extent=[0, 0, 0, 0], values=[])
-    return PlayerDetail(player=player, by_period=of_player(matches.PHYSICAL["period"]),
+    events = matches.load_events(session, services.blobs, dataset)
+    event_stats = player_event_stats(events, player_id) if events is not None else None
+    return PlayerDetail(player=player, events=event_stats, by_period=of_player(matches.PHYSICAL["period"]),
                         by_window=of_player(matches.PHYSICAL["window"]), speed=speed, heatmap=heatmap,
                         sprints=of_player(matches.SPRINTS))
 
@@ -384,6 +387,20 @@ def get_pitch_control(match_id: uuid.UUID, org: OrgRead, session: SessionDep, se
     grid = pitch_control_at(tracking, t, resolution=resolution)
     return PitchControlOut(t=grid.t, nx=grid.nx, ny=grid.ny, extent=list(grid.extent),
                            values=[_clean(float(v)) for v in grid.values.ravel()])
+
+
+@router.get("/orgs/{org_id}/matches/{match_id}/heatmap", response_model=GridOut)
+def get_team_heatmap(match_id: uuid.UUID, org: OrgRead, session: SessionDep, services: ServicesDep,
+                     side: Literal["home", "away"] = "home") -> GridOut:
+    """A team's heat map: player-seconds per cell over the whole match."""
+    from sideline.analytics.football.report import team_heatmap_grid
+
+    dataset = _match(session, org, match_id)
+    tracking = matches.load_tracking(session, services.blobs, dataset)
+    if tracking is None:
+        raise NotFound("This match has no tracking data")
+    grid = team_heatmap_grid(tracking, side)
+    return GridOut(nx=grid.nx, ny=grid.ny, extent=list(grid.extent), values=[_clean(float(v)) for v in grid.values.ravel()])
 
 
 @router.get("/orgs/{org_id}/matches/{match_id}/pass-network", response_model=dict[str, Any])
