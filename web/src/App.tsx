@@ -5,10 +5,12 @@ import { AccountPage } from "./pages/Account";
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { AthletesPage } from "./pages/Athletes";
 import { Dashboard } from "./pages/Dashboard";
+import { FootballSection } from "./pages/football/FootballSection";
 import { JobsPage } from "./pages/Jobs";
 import { InvitePage } from "./pages/Invite";
 import { LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
+import { MotorsportSection } from "./pages/motorsport/MotorsportSection";
 import { NotFound } from "./pages/NotFound";
 import { OrgHome } from "./pages/OrgHome";
 import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordReset";
@@ -32,10 +34,10 @@ export function App() {
           </Route>
           <Route path="o/:orgId" element={<Shell />}>
             <Route index element={<Dashboard />} />
-            <Route path="football" element={<PlaceholderPage section="football" />} />
+            <Route path="football/*" element={<FootballSection />} />
             <Route path="video" element={<PlaceholderPage section="video" />} />
             <Route path="swing" element={<PlaceholderPage section="swing" />} />
-            <Route path="motorsport" element={<PlaceholderPage section="motorsport" />} />
+            <Route path="motorsport/*" element={<MotorsportSection />} />
             <Route path="athletes" element={<AthletesPage />} />
             <Route path="members" element={<MembersPage />} />
             <Route path="jobs" element={<JobsPage />} />
