@@ -54,7 +54,7 @@ def main() -> None:
             end = detail["periods"][-1]["end_s"]
             url = f"/api/v1/orgs/{org}/matches/{match['id']}/frames"
             rng = random.Random(7)
-            binary_ms, binary_bytes, json_bytes, frames = [], [], [], []
+            binary_ms, binary_bytes, wire_bytes, json_bytes, frames = [], [], [], [], []
             for _ in range(args.requests):
                 start = rng.uniform(0, end - 60)
                 t = time.perf_counter()
@@ -62,6 +62,7 @@ def main() -> None:
                 binary_ms.append((time.perf_counter() - t) * 1000)
                 r.raise_for_status()
                 binary_bytes.append(len(r.content))
+                wire_bytes.append(r.num_bytes_downloaded)  # gzip on the wire
                 block = decode_frames(r.content)
                 frames.append(len(block["t"]))
                 as_json = json.dumps({"t": block["t"].tolist(),
@@ -72,7 +73,8 @@ def main() -> None:
                   f"p99 {percentile(binary_ms, 99):.1f} ms, max {max(binary_ms):.1f} ms ({args.requests} random seeks)")
             print(f"chunk size: binary median {statistics.median(binary_bytes) / 1024:.0f} KiB, "
                   f"same frames as JSON {statistics.median(json_bytes) / 1024:.0f} KiB "
-                  f"(ratio {statistics.median(json_bytes) / statistics.median(binary_bytes):.1f}x)")
+                  f"(ratio {statistics.median(json_bytes) / statistics.median(binary_bytes):.1f}x); "
+                  f"on the wire (gzip) {statistics.median(wire_bytes) / 1024:.0f} KiB")
         finally:
             server.process.terminate()
             server.process.wait(10)
