@@ -1,0 +1,1 @@
+"""Pose estimation backends (BlazePose on LiteRT, MoveNet MultiPose on onnxruntime)."""
