@@ -269,3 +269,11 @@ def test_events_from_another_provider_are_linked_to_a_tracking_match(client, acc
         "files": {"raw_data": upload(client, account, EPTS["raw_data"]),
                   "meta_data": upload(client, account, EPTS["meta_data"])}})
     assert bad.status_code == 400
+
+
+def test_jobs_with_their_own_routes_cannot_be_started_generically(client, account):
+    """An import or a render started through the generic jobs endpoint would skip the checks its
+    own route makes (file ownership, the clip row, roles): refused."""
+    for job_type in ("football.import", "football.clip", "f1.replay", "f1.import"):
+        r = client.post(account.url("/jobs"), headers=account.headers, json={"type": job_type, "params": {}})
+        assert r.status_code == 400 and "own endpoint" in r.json()["error"]["message"], job_type

@@ -116,7 +116,7 @@ def _materialise(ctx: JobContext, folder: Path) -> tuple[dict[str, Any], dict[st
 
 
 @job_type(IMPORT_JOB, queue="ingest", description="Imports a football match (tracking and/or events) and computes its metrics",
-          validate=validate_import)
+          validate=validate_import, generic_api=False)
 def import_match(ctx: JobContext) -> dict:
     from sideline.analytics.football.report import compute_report
     from sideline.ingest.football import IMPORT_OPTIONS, load_match
@@ -226,7 +226,7 @@ def _validate_clip(params: dict[str, Any]) -> None:
 
 
 @job_type(CLIP_JOB, queue="video", description="Renders a football clip's 2D animation to an MP4 video",
-          validate=_validate_clip)
+          validate=_validate_clip, generic_api=False)
 def render_clip_job(ctx: JobContext) -> dict:
     from sideline.vision.pitch_render import render_clip
 

@@ -22,22 +22,24 @@ class JobType:
     max_attempts: int | None
     # Checks the parameters when the job is created, so bad input is a 4xx, not a failed job.
     validate: Callable[[dict[str, Any]], None] | None = None
+    # False for jobs that only their own routes may start (they check roles and rows first).
+    generic_api: bool = True
 
 
 _REGISTRY: dict[str, JobType] = {}
 
 # Modules whose import registers the built-in job types.
-BUILTIN_MODULES = ("sideline.jobs.builtin", "sideline.privacy", "sideline.jobs.football")
+BUILTIN_MODULES = ("sideline.jobs.builtin", "sideline.privacy", "sideline.jobs.football", "sideline.jobs.f1")
 
 
 def job_type(name: str, *, queue: str = "default", description: str = "", max_attempts: int | None = None,
-             validate: Callable[[dict[str, Any]], None] | None = None):
+             validate: Callable[[dict[str, Any]], None] | None = None, generic_api: bool = True):
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         _REGISTRY[name] = JobType(name, fn, queue, description or (fn.__doc__ or "").strip().split("\n")[0],
-                                  max_attempts, validate)
+                                  max_attempts, validate, generic_api)
         return fn
 
     return register

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from sideline.api.deps import OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned, scoped
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
+from sideline.errors import InvalidInput
 from sideline.jobs.execution import publish_job
-from sideline.jobs.registry import all_job_types
+from sideline.jobs.registry import all_job_types, get_job_type
 from sideline.jobs.schemas import JobOut
 from sideline.jobs.service import create_job, request_cancel
 from sideline.storage.models import Job, JobState
@@ -51,6 +52,9 @@ def list_jobs(org: OrgRead, session: SessionDep, page: PageDep,
 
 @router.post("/orgs/{org_id}/jobs", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
 def start_job(body: JobIn, org: OrgWrite, session: SessionDep, services: ServicesDep) -> JobOut:
+    if not get_job_type(body.type).generic_api:
+        raise InvalidInput(f"Jobs of type {body.type} are started through their own endpoint, which checks "
+                           "the caller's role and the data first")
     job = create_job(session, org.organisation_id, body.type, body.params, created_by_id=org.user_id,
                      max_attempts=services.settings.job_max_attempts)
     session.commit()  # the job must exist before a worker looks for it

@@ -140,6 +140,9 @@ function ReplayControls({ orgId, sessionId, state, speed }: { orgId: string; ses
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const active = state === "running" || state === "paused" || state === "queued";
+  useEffect(() => {
+    if (active) setChosen(speed); // show the speed the replay runs at, whoever set it
+  }, [active, speed]);
 
   async function act(action: () => Promise<unknown>) {
     setBusy(true);
