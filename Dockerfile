@@ -19,17 +19,18 @@ ARG EXTRAS=""
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /build
 RUN python -m venv /opt/sideline
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements-nodeps.txt ./
 COPY src/ src/
 COPY --from=web /build/src/sideline/api/static/ src/sideline/api/static/
 # Not editable: the image carries a plain wheel install, package data (migrations, web app) included.
 RUN /opt/sideline/bin/pip install --upgrade pip \
- && /opt/sideline/bin/pip install ".${EXTRAS:+[$EXTRAS]}"
+ && /opt/sideline/bin/pip install ".${EXTRAS:+[$EXTRAS]}" \
+ && /opt/sideline/bin/pip install --no-deps -r requirements-nodeps.txt
 
 # --- 3. Runtime --------------------------------------------------------------------------------
 FROM python:3.11-slim
 # Extra Debian packages for heavier workers, e.g. --build-arg APT_PACKAGES="ffmpeg" for video queues.
-ARG APT_PACKAGES=""
+ARG APT_PACKAGES="fonts-dejavu-core"  # DejaVu: accented names in rendered clips
 RUN if [ -n "$APT_PACKAGES" ]; then \
       apt-get update && apt-get install -y --no-install-recommends $APT_PACKAGES && rm -rf /var/lib/apt/lists/*; \
     fi \

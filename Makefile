@@ -13,10 +13,11 @@ run: setup web
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-nodeps.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,otel]'
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	touch $@
 
 web: setup

@@ -18,6 +18,7 @@ from sideline.privacy import EXPORT_JOB, export_blob_key
 from sideline.storage.models import (Athlete, Dataset, FramePart, Invitation, Job, Metric, Sample, StoredFile,
                                      Visibility)
 from tests.conftest import create_account, wait_for
+from tests.football.factories import add_match
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -90,7 +91,8 @@ def world(client, services, account, other_account):
         job = ok(client.post(acc.url("/jobs"), headers=acc.headers,
                              json={"type": "demo.count", "params": {"steps": 1, "delay": 0}}), 202)
         file = add_file(services, acc.org_id, uuid.UUID(athlete["id"]))
-        objects[label] = {"athlete_id": athlete["id"], "dataset_id": dataset["id"], "key_id": key["id"],
+        match_id, clip_id = add_match(services, acc.org_id)
+        objects[label] = {"match_id": str(match_id), "clip_id": str(clip_id), "player_id": "h1", "athlete_id": athlete["id"], "dataset_id": dataset["id"], "key_id": key["id"],
                           "key": key["key"], "invitation_id": invitation["id"], "job_id": job["id"],
                           "file_id": str(file.id), "upload_id": str(file.id), "user_id": str(acc.user_id)}
     objects["public_dataset_id"] = str(add_public_dataset(services))
@@ -109,6 +111,10 @@ BODIES = {
     ("POST", "/api-keys"): {"name": "x", "scopes": ["admin"]},
     ("POST", "/invitations"): {"email": "intruder@example.org", "role": "owner"},
     ("POST", "/jobs"): {"type": "demo.count", "params": {"steps": 1}},
+    ("POST", "/matches/{match_id}/clips"): {"name": "Intruder", "start_s": 0, "end_s": 1},
+    ("PUT", "/football/settings"): {"physical": {}},
+    ("POST", "/f1/sessions/{session_id}/replay"): {"speed": 10},
+    ("PATCH", "/f1/sessions/{session_id}/replay"): {"speed": 10},
 }
 
 
@@ -121,11 +127,19 @@ def org_routes(app):
                 yield method.upper(), path
 
 
+# Required query parameters, so that a 404 cannot hide behind a 422 for a missing query.
+QUERIES = {
+    "/matches/{match_id}/frames": {"t0": 0, "t1": 10},
+    "/matches/{match_id}/pitch-control": {"t": 1},
+}
+
+
 def call(client, method, path, headers, org_id, ids):
     suffix = path[len("/api/v1/orgs/{org_id}"):]
     body = BODIES.get((method, suffix))
     url = "/api/v1/orgs/" + str(org_id) + re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), uuid.uuid4())), suffix)
-    return client.request(method, url, headers=headers, json=body if method in ("POST", "PATCH", "PUT") else None)
+    return client.request(method, url, headers=headers, params=QUERIES.get(suffix),
+                          json=body if method in ("POST", "PATCH", "PUT") else None)
 
 
 def same_answer(a, b) -> bool:
@@ -231,8 +245,9 @@ def test_public_datasets_are_shared_and_private_ones_never_leak(client, services
     public_id = world["public_dataset_id"]
     for acc, mine, theirs in ((account, world["a"], world["b"]), (other_account, world["b"], world["a"])):
         page = ok(client.get(acc.url("/datasets"), headers=acc.headers))
-        assert {(d["id"], d["public"]) for d in page["items"]} == {(mine["dataset_id"], False), (public_id, True)}
-        assert page["total"] == 2
+        assert {(d["id"], d["public"]) for d in page["items"]} == {(mine["dataset_id"], False), (mine["match_id"], False),
+                                                                 (public_id, True)}
+        assert page["total"] == 3
         assert [d["id"] for d in ok(client.get(acc.url("/datasets?public=true"), headers=acc.headers))["items"]] == [public_id]
         assert [d["id"] for d in ok(client.get(acc.url("/datasets?kind=f1_session"), headers=acc.headers))["items"]] == [public_id]
         assert ok(client.get(acc.url(f"/datasets/{public_id}"), headers=acc.headers))["public"] is True
@@ -356,7 +371,10 @@ def test_export_contains_the_organisation_and_nothing_else(client, services, acc
     add_frame_part(services, account.org_id, uuid.UUID(a["dataset_id"]))
     job = start_export(client, account)
     assert job["state"] == "succeeded", job
-    assert job["result"]["tables"]["athletes"] == 1 and job["result"]["files"] == 2
+    with services.db.session() as s:  # the match's Parquet parts are files of the export too
+        match_parts = s.scalar(select(func.count()).select_from(FramePart).where(
+            FramePart.dataset_id == uuid.UUID(a["match_id"])))
+    assert job["result"]["tables"]["athletes"] == 1 and job["result"]["files"] == 2 + match_parts
 
     r = client.get(account.url(f"/exports/{job['id']}/download"), headers=account.headers)
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
@@ -370,7 +388,8 @@ def test_export_contains_the_organisation_and_nothing_else(client, services, acc
     assert [o["id"] for o in tables["organisations"]] == [str(account.org_id)]
     assert [u["email"] for u in tables["users"]] == [account.email]
     assert [x["id"] for x in tables["athletes"]] == [a["athlete_id"]]
-    assert [x["id"] for x in tables["datasets"]] == [a["dataset_id"]]  # not B's, not the public one
+    assert {x["id"] for x in tables["datasets"]} == {a["dataset_id"], a["match_id"]}  # not B's, not the public one
+    assert [x["id"] for x in tables["clips"]] == [a["clip_id"]]
     assert len(tables["samples"]) == 3 and tables["samples"][0]["value"] == 140.0
     text = b"".join(archive.read(n) for n in names)
     for secret in ("password_hash", "key_hash", "token_hash", a["key"], str(other_account.org_id),

@@ -144,8 +144,19 @@ def list_datasets(org: OrgRead, session: SessionDep, page: PageDep,
     return _page(session, query, page)
 
 
+# Kinds whose datasets are made and kept consistent by their own importers (their meta and frame
+# streams belong together): the generic routes may rename, describe or link them, nothing more.
+MANAGED_KINDS = {"football_match": "/orgs/{org_id}/matches/import", "f1_session": "/orgs/{org_id}/f1/sessions/import"}
+
+
+def _check_kind(kind: str | None) -> None:
+    if kind in MANAGED_KINDS:
+        raise InvalidInput(f"kind: {kind} datasets are created by POST /api/v1{MANAGED_KINDS[kind]}")
+
+
 @router.post("/orgs/{org_id}/datasets", response_model=DatasetOut, status_code=status.HTTP_201_CREATED)
 def create_dataset(body: DatasetIn, org: OrgWrite, session: SessionDep) -> DatasetOut:
+    _check_kind(body.kind)
     _check_athlete(session, org, body.athlete_id)
     ds = Dataset(organisation_id=org.organisation_id, visibility=Visibility.private, **body.model_dump())
     session.add(ds)
@@ -167,6 +178,10 @@ def update_dataset(dataset_id: uuid.UUID, body: DatasetPatch, org: OrgWrite, ses
             raise InvalidInput(f"{required}: cannot be null")
     if "athlete_id" in changes:
         _check_athlete(session, org, changes["athlete_id"])
+    if ds.kind in MANAGED_KINDS and ({"kind", "meta"} & set(changes)):
+        raise InvalidInput(f"A {ds.kind} dataset's kind and meta are kept by its importer; "
+                           "only name, description, athlete and start time can be changed here")
+    _check_kind(changes.get("kind"))
     for field, value in changes.items():
         setattr(ds, field, value)
     session.flush()
