@@ -51,4 +51,5 @@ command -v npm >/dev/null || { echo "npm (Node 20) is required to build and test
 
 log "running the tests"
 export SIDELINE_SHARED_DATA="${SIDELINE_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
+export SIDELINE_MODEL_DIR="${SIDELINE_MODEL_DIR:-$(cd .. && pwd)/shared/models}"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider --timeout=600 "$@"
