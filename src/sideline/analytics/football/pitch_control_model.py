@@ -1,8 +1,10 @@
 """The numerical kernel of Spearman's pitch-control model (see ``pitch_control`` for the API).
 
-Every (frame, cell) pair that needs integrating is one row of a work list; one Euler step
-advances all rows at once (rows x players arrays) and rows are dropped as they converge, so
-Python loops only over time steps. Three exact-or-negligible savings keep the work small:
+Every (frame, cell) pair that needs integrating is one row of a work list; a block of steps
+advances all rows at once (players x steps x rows arrays for the sigmoids, in float32, then
+the state update per step on rows-long float64 vectors) and rows are dropped as they
+converge, so Python loops only over time steps. Three exact-or-negligible savings keep the
+work small:
 
 - players that Shaw's model ignores at a cell (too far behind their team's first arrival)
   are not integrated: rows are grouped by how many players they need;
@@ -55,8 +57,10 @@ class PitchControlParams:
 
 
 SKIP_MARGIN_S = 2.0  # steps end this long before the first arrival are summed in closed form
-_CHUNK_ROWS = 4096  # rows integrated together: their arrays stay in the CPU cache
+_CHUNK_ROWS = 4096  # rows integrated together (larger: fewer calls; much larger: out of cache)
 _PLAYER_GROUP_EDGES = (3, 5, 7, 9)  # rows grouped by the larger side's count of players that matter
+_STEP_BLOCK = 16  # integration steps per NumPy call (more: fewer calls, more steps past convergence)
+_CROSSING_GUARD = 1e-5  # float32 rows crossing the tolerance this close are redone in float64
 
 
 def control_surfaces(xy_home: np.ndarray, v_home: np.ndarray, xy_away: np.ndarray, v_away: np.ndarray,
@@ -82,7 +86,7 @@ def control_surfaces(xy_home: np.ndarray, v_home: np.ndarray, xy_away: np.ndarra
         tti = np.sqrt(dx * dx + dy * dy)
         tti *= 1.0 / p.max_player_speed
         tti += p.reaction_time
-        tti[np.isnan(tti)] = np.inf
+        np.nan_to_num(tti, copy=False, nan=np.inf)  # absent players never arrive
         return tti
 
     tti_home, tti_away = arrival_times(xy_home, v_home), arrival_times(xy_away, v_away)
@@ -123,29 +127,34 @@ def _integrate_rows(flat_rows, att_home, tti_home, tti_away, first_home, first_a
     # Steps 1..skip have T_k <= first arrival - margin: summed in closed form below.
     skip = np.clip(np.floor((first - SKIP_MARGIN_S - start) / p.int_dt), 0, n_steps - 1).astype(np.int64)
 
-    def growth(tti: np.ndarray, first_side: np.ndarray, ttc: np.ndarray) -> np.ndarray:
-        # exp(-a (T_0 - tti)); the sigmoid at step k is 1 / (1 + growth * exp(-a k dt)).
-        # Players Shaw ignores (too far behind their side's first arrival) get inf -> 0.
+    # Each row's stepping starts at step skip + 1, time t_skip: the sigmoid of a player at
+    # step skip + k is then 1 / (1 + growth * exp(-a k dt)), growth = exp(a (tti - t_skip)).
+    t_skip = start + skip * p.int_dt
+
+    def growth(tti: np.ndarray, first_side: np.ndarray, ttc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Players Shaw ignores (too far behind their side's first arrival) are left out: the
+        # kept ones move to the front of each row (inf padding after), without a per-row sort.
         rows = np.take(tti.reshape(-1, tti.shape[2]), flat_rows, axis=0)  # [N, P]
         keep = rows - first_side.ravel()[flat_rows][:, None] < ttc[:, None]
-        with np.errstate(over="ignore"):
-            return np.sort(np.where(keep, np.exp(a * (rows - start[:, None])), np.inf), axis=1)
+        count = keep.sum(axis=1)
+        slot = np.cumsum(keep, axis=1) - 1
+        packed = np.full((len(rows), max(1, int(count.max(initial=0)))), np.inf)
+        row_of, _ = np.nonzero(keep)
+        packed[row_of, slot[keep]] = np.exp(a * (rows[keep] - t_skip[row_of]))
+        return packed, count
 
-    g_home, g_away = growth(tti_home, first_home, ttc_home), growth(tti_away, first_away, ttc_away)
+    (g_home, n_home), (g_away, n_away) = growth(tti_home, first_home, ttc_home), growth(tti_away, first_away, ttc_away)
     rate_home, rate_away = lam_home * p.int_dt, lam_away * p.int_dt
-    # The skipped steps, where every sigmoid is e^{-a z}-small and the unresolved share ~1:
-    # sum_k sigmoid(z_0 + k dt) = sum_n (-1)^(n+1) sum_k e^{n a (z_0 + k dt)}, two terms.
+    # The skipped steps, where every sigmoid is e^{-a z}-small and the unresolved share ~1,
+    # summed in closed form: sigmoid = sum_n (-1)^(n+1) e^{n a z}, two terms, each a
+    # geometric series over the steps.
     q = math.exp(a * p.int_dt)
-    p_home, p_away = np.zeros(len(skip)), np.zeros(len(skip))
     skipped = np.flatnonzero(skip > 0)
+    p_home, p_away = np.zeros(len(skip)), np.zeros(len(skip))
     p_home[skipped] = rate_home[skipped] * _tail_sum(g_home[skipped], skip[skipped], q)
     p_away[skipped] = rate_away[skipped] * _tail_sum(g_away[skipped], skip[skipped], q)
-    # Each row's integration then starts at step skip + 1: fold that into its growth.
-    decay_skip = np.exp(-a * p.int_dt * skip)[:, None]
-    g_home, g_away = g_home * decay_skip, g_away * decay_skip
     steps_left = n_steps - 1 - skip
 
-    n_home, n_away = np.isfinite(g_home).sum(axis=1), np.isfinite(g_away).sum(axis=1)
     group = np.digitize(np.maximum(n_home, n_away), _PLAYER_GROUP_EDGES)
     out_home, out_away = p_home.copy(), p_away.copy()
     for g in np.unique(group):
@@ -163,83 +172,118 @@ def _integrate_rows(flat_rows, att_home, tti_home, tti_away, first_home, first_a
 
 
 def _tail_sum(growth: np.ndarray, skip: np.ndarray, q: float) -> np.ndarray:
-    """sum_{k=1..skip} sum_p sigmoid at step k, for rows whose sigmoids are all tiny."""
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        inv = 1.0 / growth  # e^{a z_0} per player, 0 for ignored ones
-        q_skip = q ** skip[:, None].astype(np.float64)
-        first = inv * q * (q_skip - 1.0) / (q - 1.0)
-        second = inv * inv * q * q * (q_skip * q_skip - 1.0) / (q * q - 1.0)
-        total = np.where(inv > 0, first - second, 0.0)
-    return total.sum(axis=1)
+    """sum over steps 1..skip and players of the sigmoids, for rows whose sigmoids are all tiny.
+
+    ``growth`` is taken at step ``skip`` (e^{-a z} there, inf for absent players): step
+    ``skip - j`` has e^{a z} = q^{-j} / growth, so the series are sums of q^{-j}, q^{-2j}.
+    """
+    inv = 1.0 / growth  # 0 for absent players
+    q_back = q ** -skip.astype(np.float64)
+    first = inv.sum(axis=1) * ((1.0 - q_back) * q / (q - 1.0))
+    second = (inv * inv).sum(axis=1) * ((1.0 - q_back * q_back) * q * q / (q * q - 1.0))
+    return first - second
 
 
 def _integrate(g_home, g_away, rate_home, rate_away, p_home, p_away, steps_left, a, p):
-    """Euler integration of rows, a cache-sized chunk of rows at a time."""
+    """Integration of rows, a chunk of rows at a time, in float32 with a float64 re-check.
+
+    The sigmoids and each step's loss are computed in float32 (half the bytes, SIMD exp):
+    their rounding moves the unresolved share by ~1e-7. That is harmless except where it
+    moves the step at which a row crosses the convergence tolerance (the value recorded then
+    jumps by one step's gain, up to a few 1e-3), so rows that cross within ``_CROSSING_GUARD``
+    of it are integrated again in float64, which the reference's decision then matches.
+    """
     out_home, out_away = np.empty(len(g_home)), np.empty(len(g_home))
+    growth = np.concatenate([g_home, g_away], axis=1)
+    powers = np.exp(-a * p.int_dt * np.arange(1, int(steps_left.max()) + 1))  # decay at step k
+    growth32, powers32 = growth.astype(np.float32), powers.astype(np.float32)
+    n_home = g_home.shape[1]
+    recheck = []
     for lo in range(0, len(g_home), _CHUNK_ROWS):
         chunk = slice(lo, lo + _CHUNK_ROWS)
-        out_home[chunk], out_away[chunk] = _integrate_chunk(
-            g_home[chunk], g_away[chunk], rate_home[chunk], rate_away[chunk], p_home[chunk], p_away[chunk],
-            steps_left[chunk], a, p)
+        out_home[chunk], out_away[chunk], close = _integrate_chunk(
+            np.ascontiguousarray(growth32[chunk].T), n_home, rate_home[chunk], rate_away[chunk],
+            p_home[chunk], p_away[chunk], steps_left[chunk], powers32, p, _CROSSING_GUARD)
+        recheck.append(close + lo)
+    rows = np.concatenate(recheck)
+    if len(rows):
+        out_home[rows], out_away[rows], _ = _integrate_chunk(
+            np.ascontiguousarray(growth[rows].T), n_home, rate_home[rows], rate_away[rows],
+            p_home[rows], p_away[rows], steps_left[rows], powers, p, 0.0)
     return out_home, out_away
 
 
-def _integrate_chunk(g_home, g_away, rate_home, rate_away, p_home, p_away, steps_left, a, p):
-    """All rows at once; finished rows are recorded, then dropped now and then.
+def _integrate_chunk(growth, n_home, rate_home, rate_away, p_home, p_away, steps_left, decay_powers, p, guard):
+    """(home, away, rows that crossed the tolerance within ``guard``) of a chunk's rows.
 
-    Players lie along axis 0 ([P, N] layout) so the per-team sums add contiguous rows. A
-    recorded row gets zero rates and an unresolved share of 2, so it can never finish again.
+    The sigmoids do not depend on the state, so a block of ``_STEP_BLOCK`` steps is computed
+    at once ([players, steps, rows], players along axis 0 so the team sums add contiguous
+    slabs), as is everything else that does not (each step's rates and losses); only the
+    state update is stepped through, three vector operations per step. Rows that finish
+    inside a block are recorded at their own step and dropped after it: the steps computed
+    past it are the price of fewer, larger NumPy calls. The arithmetic is in the dtype of
+    ``growth``; the state is always float64.
     """
-    n_home = g_home.shape[1]
-    growth = np.ascontiguousarray(np.concatenate([g_home, g_away], axis=1).T)  # [P, N]
-    out_home, out_away = p_home.copy(), p_away.copy()
-    p_home = p_home.copy()
-    rate_home, rate_away, steps_left = rate_home.copy(), rate_away.copy(), steps_left.copy()
-    unresolved = 1.0 - p_home - p_away  # p_away is 1 - p_home - unresolved: not tracked
+    out_home, out_away = np.empty(len(p_home)), np.empty(len(p_home))
+    unresolved = 1.0 - p_home - p_away  # away is 1 - home - unresolved: not tracked
     live = np.arange(len(p_home))  # row numbers in this chunk
-    n_live = len(live)
-    decay = math.exp(-a * p.int_dt)
+    close = []
     exact = p.integrator == "exponential"
-    sigmoid = np.empty_like(growth)
-    scaled = np.empty(len(live))
-    next_limit = int(steps_left.min())
-    for step in range(1, int(steps_left.max()) + 1):
-        np.multiply(growth, decay ** step, out=sigmoid)
+    tol = p.model_converge_tol
+    done_step = 0
+    while len(live):
+        block = min(_STEP_BLOCK, int(steps_left.max()) - done_step)
+        steps = np.arange(done_step + 1, done_step + block + 1)
+        sigmoid = growth[:, None, :] * decay_powers[steps - 1, None]  # [P, block, N]
         sigmoid += 1.0
         np.reciprocal(sigmoid, out=sigmoid)
-        s_home, s_away = sigmoid[:n_home].sum(axis=0), sigmoid[n_home:].sum(axis=0)
-        if exact:
-            s_home *= rate_home
-            s_away *= rate_away
-            total = s_home + s_away
-            taken = unresolved * -np.expm1(-total)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                p_home += np.where(total > 0, taken * s_home / total, 0.0)
-            unresolved -= taken
-        else:
-            np.multiply(rate_home, unresolved, out=scaled)
-            s_home *= scaled
-            np.multiply(rate_away, unresolved, out=scaled)
-            s_away *= scaled
-            p_home += s_home
-            s_home += s_away
-            unresolved -= s_home
+        rate_h = _sum_slabs(sigmoid[:n_home]) * rate_home  # [block, N], float64
+        rate_a = _sum_slabs(sigmoid[n_home:]) * rate_away
+        total = rate_h + rate_a
+        if exact:  # the unresolved share falls by 1 - exp(-total), home taking its share
+            loss = 1.0 - np.exp(-total.astype(growth.dtype))
+            share = rate_h / np.maximum(total, 1e-300)
+        else:  # explicit Euler
+            factor = 1.0 - total
+        left, home = np.empty_like(total), np.empty_like(total)  # the state after each step
+        u, h = unresolved, p_home
+        for k in range(block):
+            if exact:
+                taken = u * loss[k]
+                np.subtract(u, taken, out=left[k])
+                taken *= share[k]
+            else:
+                taken = u * rate_h[k]
+                np.multiply(u, factor[k], out=left[k])
+            np.add(h, taken, out=home[k])
+            u, h = left[k], home[k]
         # Converged, or out of integration time (the reference then keeps the last value).
-        done = unresolved <= p.model_converge_tol
-        if step >= next_limit:
-            done |= steps_left == step
-        if not done.any():
-            continue
-        rows = live[done]
-        out_home[rows], out_away[rows] = p_home[done], 1.0 - p_home[done] - unresolved[done]
-        n_live -= len(rows)
-        if n_live == 0:
-            break
-        rate_home[done], rate_away[done], unresolved[done], steps_left[done] = 0.0, 0.0, 2.0, -1
-        if n_live * 8 <= len(live) * 7:  # dropping rows copies the arrays: only now and then
-            keep = steps_left >= 0
-            live, p_home, unresolved = live[keep], p_home[keep], unresolved[keep]
-            growth, rate_home, rate_away, steps_left = growth[:, keep], rate_home[keep], rate_away[keep], steps_left[keep]
-            sigmoid, scaled = np.empty_like(growth), np.empty(len(live))
-            next_limit = int(steps_left.min())
-    return out_home, out_away
+        done = left <= tol
+        done |= steps[:, None] >= steps_left
+        finished = np.flatnonzero(done.any(axis=0))
+        if len(finished):
+            at = done[:, finished].argmax(axis=0)
+            rows = live[finished]
+            out_home[rows] = home[at, finished]
+            out_away[rows] = 1.0 - home[at, finished] - left[at, finished]
+            if guard:
+                before = np.where(at > 0, left[at - 1, finished], unresolved[finished])
+                near = (left[at, finished] > tol - guard) | (before < tol + guard)
+                close.append(rows[near])
+            keep = np.ones(len(live), dtype=bool)
+            keep[finished] = False
+            live, growth, steps_left = live[keep], growth[:, keep], steps_left[keep]
+            rate_home, rate_away = rate_home[keep], rate_away[keep]
+            p_home, unresolved = home[-1, keep], left[-1, keep]
+        else:
+            p_home, unresolved = home[-1], left[-1]
+        done_step += block
+    return out_home, out_away, np.concatenate(close) if close else np.zeros(0, dtype=np.int64)
+
+
+def _sum_slabs(values: np.ndarray) -> np.ndarray:
+    """values[0] + values[1] + ... in place (faster than ``sum(axis=0)`` on 3-d arrays)."""
+    total = values[0].copy()
+    for slab in values[1:]:
+        total += slab
+    return total
