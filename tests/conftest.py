@@ -282,7 +282,7 @@ def start_server(home: Path, env_extra: dict[str, str] | None = None) -> LiveSer
         except httpx.HTTPError:
             return False
 
-    wait_for(up, timeout=30, interval=0.2, message="the server to start")
+    wait_for(up, timeout=90, interval=0.2, message="the server to start")  # slow when the machine is busy
     return LiveServer(url, DEMO_EMAIL, DEMO_PASSWORD, home, process)
 
 
