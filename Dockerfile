@@ -40,6 +40,7 @@ COPY --from=build /opt/sideline /opt/sideline
 ENV PATH=/opt/sideline/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     SIDELINE_HOME=/var/lib/sideline \
+    NUMBA_CACHE_DIR=/var/lib/sideline/numba-cache \
     SIDELINE_HOST=0.0.0.0 \
     SIDELINE_PORT=8000 \
     SIDELINE_LOG_JSON=true

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Pitch-control benchmark: the vectorised model against the straightforward per-cell one.
+"""Pitch-control benchmark: the compiled model against the straightforward per-cell one.
 
 On the SkillCorner match (Bayern v Dortmund, 10 Hz broadcast tracking), 105 x 68 grid at 1 m:
 
-- vectorised (``sideline.analytics.football.pitch_control``): ms per frame and the whole
-  match's extrapolated wall time, over the first half's frames with players (or an evenly
-  spaced sample of them with ``--sample N``, extrapolated and labelled), for both
-  integrators with 1 and 2 worker threads; with ``--old REV`` the kernel as committed at
-  git revision REV is timed in the same run, leg by leg next to the current one;
+- compiled (``sideline.analytics.football.pitch_control``, a Numba kernel): ms per frame and
+  the whole match's extrapolated wall time, over the first half's frames with players (or an
+  evenly spaced sample of them with ``--sample N``, extrapolated and labelled), for both
+  integrators with 1 and 2 threads (``numba.set_num_threads`` via ``workers``); the first
+  call's compile (or cache load) time is printed; with ``--old REV`` the kernel as committed
+  at git revision REV is timed in the same run, leg by leg next to the current one (an old
+  NumPy kernel gets its threads from a pool of Python threads, each on part of the frames);
 - per-cell reference (Laurie Shaw's ``calculate_pitch_control_at_target`` ported in
   ``tests/football/test_pitch_control_reference.py``): timed on ``--reference-frames`` frames
   only and extrapolated (labelled), and the values of both compared on those frames.
@@ -21,6 +23,7 @@ the steadier figure.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import importlib.util
 import os
@@ -76,11 +79,22 @@ def kernel(module):
         yield PitchControlParams
         return
     saved = pitch_control_module.control_surfaces
-    pitch_control_module.control_surfaces = module.control_surfaces
+    pitch_control_module.control_surfaces = lambda *args, threads=None: module.control_surfaces(*args)
     try:
         yield module.PitchControlParams
     finally:
         pitch_control_module.control_surfaces = saved
+
+
+def summarise(tracking, frames, workers: int, old: bool, **options):
+    """Home share of the pitch over ``frames``: the current kernel threads itself; an old one runs on
+    ``workers`` Python threads, each summarising an interleaved part of the frames."""
+    if not old:
+        return summarise_control(tracking, frames, workers=workers, **options).home_share
+    parts = [frames[k::workers] for k in range(workers)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        summaries = list(pool.map(lambda part: summarise_control(tracking, part, **options), parts))
+    return sum(s.home_share * s.n_frames for s in summaries) / sum(s.n_frames for s in summaries)
 
 
 def main() -> None:
@@ -106,6 +120,8 @@ def main() -> None:
           f"first half {len(half)} frames with players, match {all_frames}; "
           f"players seen per timed frame {tracking.observed[frames].sum(axis=1).mean():.1f}; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    _, compile_s, _ = timed(lambda: pitch_control(tracking, frames[:1], velocities=velocities, grid=grid))
+    print(f"first call (compile, or load from Numba's cache): {compile_s:.2f} s")
 
     kernels = {"current": None} | ({f"as of {args.old}": kernel_at(args.old)} if args.old else {})
     per_frame, cpu_per_frame = {}, {}
@@ -113,15 +129,15 @@ def main() -> None:
         for workers in (1, 2):
             for name, module in kernels.items():  # legs side by side: the load is the same
                 with kernel(module) as params:
-                    summary, wall, cpu = timed(lambda: summarise_control(
-                        tracking, frames, velocities=velocities, grid=grid, batch_size=args.batch_size,
-                        workers=workers, params=params(integrator=integrator)))
+                    home_share, wall, cpu = timed(lambda: summarise(
+                        tracking, frames, workers, module is not None, velocities=velocities, grid=grid,
+                        batch_size=args.batch_size, params=params(integrator=integrator)))
                 per_frame[integrator, workers, name] = wall / len(frames)
                 cpu_per_frame[integrator, workers, name] = cpu / len(frames)
                 print(f"{integrator}, {workers} thread(s), {name} kernel [{label}]: "
                       f"{1000 * wall / len(frames):.1f} ms/frame wall, {1000 * cpu / len(frames):.1f} ms/frame CPU; "
                       f"whole match {all_frames * wall / len(frames) / 60:.1f} min wall (extrapolated); "
-                      f"home controls {summary.home_share:.1%}; load average {os.getloadavg()[0]:.2f}")
+                      f"home controls {home_share:.1%}; load average {os.getloadavg()[0]:.2f}")
     for integrator, workers in ((i, w) for i in ("exponential", "euler") for w in (1, 2)):
         for name in list(kernels)[1:]:
             print(f"speed-up over the kernel {name}, {integrator}, {workers} thread(s): "
@@ -130,7 +146,7 @@ def main() -> None:
 
     picks = frames[np.linspace(0, len(frames) - 1, args.reference_frames).astype(int)]
     # The reference takes Shaw's explicit Euler step: compare it with the same integrator.
-    ours, ours_wall, _ = timed(lambda: pitch_control(tracking, picks, velocities=velocities, grid=grid,
+    ours, ours_wall, _ = timed(lambda: pitch_control(tracking, picks, velocities=velocities, grid=grid, workers=1,
                                                      params=PitchControlParams(integrator="euler")))
     worst, off = 0.0, 0
     started = time.perf_counter()
@@ -140,10 +156,10 @@ def main() -> None:
         worst, off = max(worst, float(diff.max())), off + int((diff > 1e-3).sum())
     ref_per_frame = (time.perf_counter() - started) / len(picks)
     print(f"per-cell reference [timed on {len(picks)} frames, extrapolated]: {ref_per_frame:.2f} s/frame, "
-          f"whole match {all_frames * ref_per_frame / 3600:.1f} h; same frames vectorised {1000 * ours_wall / len(picks):.0f} ms/frame")
+          f"whole match {all_frames * ref_per_frame / 3600:.1f} h; same frames compiled {1000 * ours_wall / len(picks):.0f} ms/frame")
     print(f"agreement on {len(picks)} frames x {grid.shape[0] * grid.shape[1]} cells: max |difference| {worst:.2e}, "
           f"cells off by more than 1e-3: {off}")
-    print(f"ratio per-cell / vectorised, Euler step (1 thread): {ref_per_frame / per_frame['euler', 1, 'current']:.0f}x; "
+    print(f"ratio per-cell / compiled, Euler step (1 thread): {ref_per_frame / per_frame['euler', 1, 'current']:.0f}x; "
           f"(2 threads): {ref_per_frame / per_frame['euler', 2, 'current']:.0f}x")
 
 

@@ -115,6 +115,10 @@ BODIES = {
     ("PUT", "/football/settings"): {"physical": {}},
     ("POST", "/f1/sessions/{session_id}/replay"): {"speed": 10},
     ("PATCH", "/f1/sessions/{session_id}/replay"): {"speed": 10},
+    ("PATCH", "/videos/{video_id}/tracks/{track_id}"): {"name": "Intruder"},
+    ("PATCH", "/videos/{video_id}/teams/{side}"): {"name": "Intruder"},
+    ("PUT", "/videos/{video_id}/calibration"): {"image_points": [[0, 0], [100, 0], [100, 100], [0, 100]],
+                                                "pitch_points": [[-10, -10], [10, -10], [10, 10], [-10, 10]]},
 }
 
 
@@ -127,6 +131,9 @@ def org_routes(app):
                 yield method.upper(), path
 
 
+# Path parameters that are not ids: a valid value, so the route's own lookup decides.
+NON_UUID_PARAMS = {"track_id": 1, "side": "home"}
+
 # Required query parameters, so that a 404 cannot hide behind a 422 for a missing query.
 QUERIES = {
     "/matches/{match_id}/frames": {"t0": 0, "t1": 10},
@@ -137,7 +144,8 @@ QUERIES = {
 def call(client, method, path, headers, org_id, ids):
     suffix = path[len("/api/v1/orgs/{org_id}"):]
     body = BODIES.get((method, suffix))
-    url = "/api/v1/orgs/" + str(org_id) + re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), uuid.uuid4())), suffix)
+    url = "/api/v1/orgs/" + str(org_id) + re.sub(
+        r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), NON_UUID_PARAMS.get(m.group(1), uuid.uuid4()))), suffix)
     return client.request(method, url, headers=headers, params=QUERIES.get(suffix),
                           json=body if method in ("POST", "PATCH", "PUT") else None)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import numpy as np
 import pytest
 
 from sideline.analytics.football.pitch_control import (
-    PitchGrid, estimate_velocities, pitch_control, pitch_grid, summarise_control,
+    PitchControlParams, PitchGrid, estimate_velocities, pitch_control, pitch_grid, summarise_control,
 )
 from sideline.core.football import HOME
 from sideline.errors import InvalidInput
@@ -88,6 +90,11 @@ def test_frames_at_once_equal_frames_one_by_one_with_and_without_threads():
         np.testing.assert_allclose(together.home[f], alone.home[0], atol=1e-7)
     assert together.frames.tolist() == [0, 1, 2, 3, 4]
     assert together.home.shape == (5, *grid.shape) == (5, 17, 26)
+    # Callers on several Python threads at once (job runners) get the same surfaces.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(lambda _: pitch_control(tracking, velocities=velocities, grid=grid, workers=2), range(3)))
+    for run in runs:
+        np.testing.assert_array_equal(run.home, together.home)
 
 
 def test_velocities_from_positions_recover_a_steady_run_and_skip_gaps():
@@ -116,4 +123,6 @@ def test_bad_arguments_are_invalid_input():
         pitch_control(tracking, 5, velocities=np.zeros_like(tracking.xy))
     with pytest.raises(InvalidInput, match="positive sizes"):
         PitchGrid.for_pitch(cell_size=0)
+    with pytest.raises(InvalidInput, match="unknown pitch-control integrator 'rk4'"):
+        pitch_control(tracking, 0, velocities=np.zeros_like(tracking.xy), params=PitchControlParams(integrator="rk4"))
     assert tracking.meta.side_mask(HOME).sum() == 11

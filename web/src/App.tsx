@@ -14,8 +14,9 @@ import { MotorsportSection } from "./pages/motorsport/MotorsportSection";
 import { NotFound } from "./pages/NotFound";
 import { OrgHome } from "./pages/OrgHome";
 import { ForgotPasswordPage, ResetPasswordPage } from "./pages/PasswordReset";
-import { PlaceholderPage } from "./pages/Placeholder";
+import { SwingSection } from "./pages/swing/SwingSection";
 import { UploadsPage } from "./pages/Uploads";
+import { VideoSection } from "./pages/video/VideoSection";
 import { SessionProvider } from "./state/session";
 
 export function App() {
@@ -35,8 +36,8 @@ export function App() {
           <Route path="o/:orgId" element={<Shell />}>
             <Route index element={<Dashboard />} />
             <Route path="football/*" element={<FootballSection />} />
-            <Route path="video" element={<PlaceholderPage section="video" />} />
-            <Route path="swing" element={<PlaceholderPage section="swing" />} />
+            <Route path="video/*" element={<VideoSection />} />
+            <Route path="swing/*" element={<SwingSection />} />
             <Route path="motorsport/*" element={<MotorsportSection />} />
             <Route path="athletes" element={<AthletesPage />} />
             <Route path="members" element={<MembersPage />} />

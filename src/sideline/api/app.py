@@ -18,7 +18,8 @@ from sideline.api.routers import auth, health, jobs, orgs
 from sideline.api.routers import account, api_keys, athletes, datasets, export, invitations, members
 from sideline.api.routers import ws
 from sideline.api.routers import files, uploads
-from sideline.api.routers import f1, football, football_clips
+from sideline.api.routers import f1, f1_analysis, f1_predictions, football, football_clips
+from sideline.api.routers import swings, videos
 from sideline.observability import install_observability
 from sideline.storage.db import MAX_OVERFLOW, POOL_SIZE
 from sideline.services import Services, build_services
@@ -32,7 +33,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for module in (auth, orgs, jobs, account, api_keys, members, invitations, athletes, datasets, export, ws,
-                   uploads, files, football, football_clips, f1):
+                   uploads, files, football, football_clips, f1, f1_analysis, f1_predictions, videos, swings):
         router.include_router(module.router)
     return router
 

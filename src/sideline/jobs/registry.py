@@ -29,7 +29,8 @@ class JobType:
 _REGISTRY: dict[str, JobType] = {}
 
 # Modules whose import registers the built-in job types.
-BUILTIN_MODULES = ("sideline.jobs.builtin", "sideline.privacy", "sideline.jobs.football", "sideline.jobs.f1")
+BUILTIN_MODULES = ("sideline.jobs.builtin", "sideline.privacy", "sideline.jobs.football", "sideline.jobs.f1",
+                   "sideline.jobs.video", "sideline.jobs.swing", "sideline.jobs.f1_models")
 
 
 def job_type(name: str, *, queue: str = "default", description: str = "", max_attempts: int | None = None,

@@ -9,21 +9,20 @@ average_ball_speed`` to get there. The control probabilities solve
 
     dP_team/dT = (1 - P_home - P_away) * lambda_team * sum_{p in team} sigmoid((T - tti_p) / s)
 
-integrated from the ball's arrival with an explicit Euler step, exactly as Laurie Shaw's
-reference implementation (``Metrica_PitchControl.py`` in Friends-of-Tracking-Data-FoTD/
-LaurieOnTracking) does per cell, including its short-cuts: a cell where one team arrives
+integrated from the ball's arrival in steps of ``int_dt`` (by default the exact step for rates
+held constant over each; ``integrator="euler"``: the explicit Euler step of Laurie Shaw's
+reference implementation, ``Metrica_PitchControl.py`` in Friends-of-Tracking-Data-FoTD/
+LaurieOnTracking), per cell as Shaw does, including its short-cuts: a cell where one team arrives
 ``time_to_control`` seconds earlier is theirs outright, players that far behind their team's
 first arrival are ignored, and integration stops once ``P_home + P_away >= 1 - tol``.
 
-The numerical kernel (``pitch_control_model``) makes every (frame, cell) pair that needs
-integrating one row of a work list and advances all rows per time step with NumPy, so Python
-loops only over time steps; frames are processed in batches, which bounds memory.
+The numerical kernel (``pitch_control_model``) is a compiled (Numba) loop integrating each
+(frame, cell) pair on its own, in parallel over the cores; frames are processed in batches,
+which bounds memory.
 """
 
 from __future__ import annotations
 
-import collections
-import concurrent.futures
 import dataclasses
 from collections.abc import Iterator
 
@@ -160,14 +159,13 @@ def _velocities_around(tracking: Tracking, frame_idx: np.ndarray, window_s: floa
 def iter_pitch_control(tracking: Tracking, frames: np.ndarray | None = None, *, velocities: np.ndarray | None = None,
                        grid: PitchGrid | None = None, params: PitchControlParams = PitchControlParams(),
                        attacking: np.ndarray | None = None, batch_size: int = 16,
-                       workers: int = 1) -> Iterator[PitchControl]:
+                       workers: int | None = None) -> Iterator[PitchControl]:
     """Pitch control of ``frames`` (indices or a mask; default all), one batch at a time, in order.
 
     ``velocities`` [F, P, 2] default to :func:`estimate_velocities`; ``attacking`` [F] is the
     side (``OWNER_HOME``/``OWNER_AWAY``) given ``lambda_att``, default the ball-owning team
-    (home when unknown; it only matters when ``params.kappa_def != 1``). ``workers`` threads
-    compute batches side by side (NumPy releases the GIL in its loops); at most
-    ``2 * workers`` batches are held at once.
+    (home when unknown; it only matters when ``params.kappa_def != 1``). ``workers``: the
+    threads the compiled kernel spreads each batch's cells over (default: every core).
     """
     frame_idx = _frame_indices(tracking, frames)
     grid = grid or pitch_grid(tracking)
@@ -175,7 +173,7 @@ def iter_pitch_control(tracking: Tracking, frames: np.ndarray | None = None, *, 
         velocities = _velocities_around(tracking, frame_idx)
     if velocities.shape != tracking.xy.shape:
         raise InvalidInput(f"velocities have shape {velocities.shape}, expected {tracking.xy.shape} like the positions")
-    if batch_size < 1 or workers < 1:
+    if batch_size < 1 or (workers is not None and workers < 1):
         raise InvalidInput(f"batch_size and workers must be at least 1, got {batch_size} and {workers}")
     owner = tracking.ball_owning_team if attacking is None else np.asarray(attacking)
     home_mask, away_mask = tracking.meta.side_mask(HOME), tracking.meta.side_mask(AWAY)
@@ -186,23 +184,13 @@ def iter_pitch_control(tracking: Tracking, frames: np.ndarray | None = None, *, 
         xy_home, v_home = _compact_side(xy, vel, home_mask)
         xy_away, v_away = _compact_side(xy, vel, away_mask)
         home, away = control_surfaces(xy_home, v_home, xy_away, v_away, tracking.ball[idx, :2],
-                                      owner[idx] != OWNER_AWAY, cells, params)
+                                      owner[idx] != OWNER_AWAY, cells, params, threads=workers)
         shape = (len(idx), *grid.shape)
         return PitchControl(grid=grid, frames=idx, home=home.reshape(shape).astype(np.float32),
                             away=away.reshape(shape).astype(np.float32))
 
-    batches = [frame_idx[i:i + batch_size] for i in range(0, len(frame_idx), batch_size)]
-    if workers == 1:
-        yield from map(batch, batches)
-        return
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: collections.deque = collections.deque()
-        for idx in batches:
-            pending.append(pool.submit(batch, idx))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    for first in range(0, len(frame_idx), batch_size):
+        yield batch(frame_idx[first:first + batch_size])
 
 
 def pitch_control(tracking: Tracking, frames: np.ndarray | int | None = None, **options) -> PitchControl:

@@ -146,7 +146,8 @@ def list_datasets(org: OrgRead, session: SessionDep, page: PageDep,
 
 # Kinds whose datasets are made and kept consistent by their own importers (their meta and frame
 # streams belong together): the generic routes may rename, describe or link them, nothing more.
-MANAGED_KINDS = {"football_match": "/orgs/{org_id}/matches/import", "f1_session": "/orgs/{org_id}/f1/sessions/import"}
+MANAGED_KINDS = {"football_match": "/orgs/{org_id}/matches/import", "f1_session": "/orgs/{org_id}/f1/sessions/import",
+                 "swing": "/orgs/{org_id}/swings/analyse", "video": "/orgs/{org_id}/videos"}
 
 
 def _check_kind(kind: str | None) -> None:

@@ -7,10 +7,12 @@ import { errorMessage } from "../../api/client";
 import { Alert, Badge, PageHeader, Spinner } from "../../components/ui";
 import { useSession } from "../../state/session";
 import { useLoad } from "../football/common";
+import { CommentaryFeed } from "./CommentaryFeed";
 import { changeReplay, getSession, getSnapshot, startReplay, stopReplay } from "./api";
 import { REPLAY_TONES } from "./SessionList";
 import { TimingFeed, type Snapshot } from "./timing";
 import { RaceControlFeed, TimingTower, TrackStatusBanner } from "./Tower";
+import { WinProbabilityChart } from "./WinProbability";
 
 const RENDER_EVERY_MS = 150;
 const POLL_MS = 2000;
@@ -102,6 +104,7 @@ export function TimingPage() {
     <div data-testid="f1-timing">
       <PageHeader title={info.data?.name ?? "F1 session"}>
         <Link to=".." relative="path" className="button">All sessions</Link>
+        <Link to="analysis" className="button" data-testid="f1-analysis-link">Analysis</Link>
       </PageHeader>
       {(error || info.error) && <Alert>{error ?? info.error}</Alert>}
       <div className="card" style={{ display: "flex", gap: "1.5rem", alignItems: "center", flexWrap: "wrap" }}>
@@ -128,9 +131,13 @@ export function TimingPage() {
       ) : (
         <div style={{ display: "grid", gridTemplateColumns: "minmax(0, 3fr) minmax(16rem, 1fr)", gap: "1rem", alignItems: "start" }}>
           <TimingTower snapshot={snapshot} />
-          <RaceControlFeed messages={snapshot.race_control} />
+          <div>
+            <CommentaryFeed sessionId={sessionId} />
+            <RaceControlFeed messages={snapshot.race_control} />
+          </div>
         </div>
       )}
+      {snapshot && <WinProbabilityChart sessionId={sessionId} currentLap={session?.lap ?? null} />}
     </div>
   );
 }

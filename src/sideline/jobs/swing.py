@@ -1,0 +1,199 @@
+"""Swing job: analyse one uploaded clip (pose, golf events, metrics, cues, annotated video).
+
+Stages with progress: decode + pose (5-70 %), events/metrics/cues (70-78 %), render (78-96 %),
+store (one transaction: the swing, its pose stream and the annotated video's file row). A
+failed analysis publishes nothing; the rendered blob is removed if the store step fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from sideline.errors import InvalidInput, NotFound
+from sideline.jobs.execution import JobContext
+from sideline.jobs.registry import job_type
+from sideline.storage import swings
+from sideline.storage.models import Athlete, FileStatus, StoredFile
+from sideline.storage.uploads import file_key, sanitize_filename
+
+ANALYSE_JOB = "swing.analyse"
+SPORTS = ("golf",)  # tennis strokes: events not implemented yet
+MODELS = ("lite", "full", "heavy")
+MIN_DURATION_S, MAX_DURATION_S = 1.0, 60.0
+MAX_SIDE = 720  # pose and render size: phones film 4K, the landmarks do not need it
+MIN_PRESENCE = 0.5  # share of frames the athlete must be found in
+JUNIOR_AGE = 16
+
+
+def validate_analyse(params: dict[str, Any]) -> None:
+    for key in ("file_id",) + (("athlete_id",) if params.get("athlete_id") is not None else ()):
+        try:
+            uuid.UUID(str(params.get(key)))
+        except ValueError:
+            raise InvalidInput(f"{key}: not an id") from None
+    if params.get("sport", "golf") not in SPORTS:
+        raise InvalidInput(f"sport: {params.get('sport')!r} is not supported yet; supported: {', '.join(SPORTS)}")
+    if params.get("model", "full") not in MODELS:
+        raise InvalidInput(f"model: one of {', '.join(MODELS)}")
+    if params.get("handedness", "auto") not in ("auto", "right", "left"):
+        raise InvalidInput("handedness: auto, right or left")
+    speed = params.get("playback_speed", 1.0)
+    if not isinstance(speed, (int, float)) or not 0.01 <= speed <= 1.0:
+        raise InvalidInput("playback_speed: real seconds per video second, 0.01 to 1 (0.25 for 4x slow motion)")
+
+
+def junior(athlete: Athlete | None, on: dt.date) -> bool:
+    if athlete is None or athlete.birth_date is None:
+        return False
+    b = athlete.birth_date
+    age = on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+    return age < JUNIOR_AGE
+
+
+def check_clip(path: Path, filename: str) -> None:
+    from sideline.vision.decode import probe
+
+    info = probe(path)  # raises InvalidInput for corrupt files and audio-only files
+    duration = info.duration_s or ((info.frame_count or 0) / info.nominal_fps if info.nominal_fps else None)
+    if duration is not None and duration < MIN_DURATION_S:
+        raise InvalidInput(f"{filename}: the clip lasts {duration:.1f} s; a swing needs at least {MIN_DURATION_S:.0f} s")
+    if duration is not None and duration > MAX_DURATION_S:
+        raise InvalidInput(f"{filename}: the clip lasts {duration:.0f} s; trim it to the swing "
+                           f"(at most {MAX_DURATION_S:.0f} s)")
+
+
+def check_presence(pose, filename: str) -> None:
+    present = pose.confidence > 0
+    if present.mean() < MIN_PRESENCE:
+        raise InvalidInput(f"{filename}: no person found in {1 - present.mean():.0%} of the frames; "
+                           "film the whole body, well lit, one person in view")
+
+
+def find_events(pose, filename: str) -> list:
+    from sideline.analytics.swing.golf_events import detect_golf_events
+
+    try:
+        return detect_golf_events(pose)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{filename}: {exc.message}") from None
+
+
+def check_swing(pose, events: list, filename: str) -> None:
+    """Refuse clips where the athlete leaves the frame mid-swing, or swings twice."""
+    from sideline.analytics.swing.golf_events import hand_height
+
+    present = pose.confidence > 0
+    frames = {e.name: e.frame for e in events}
+    swing = slice(frames["address"], frames["finish"] + 1)
+    hands = (pose.landmarks[swing, pose.index("left_wrist"), 0], pose.landmarks[swing, pose.index("right_wrist"), 0])
+    lost = ~present[swing] | np.isnan(hands[0]) | np.isnan(hands[1])
+    if lost.any():
+        t = pose.timestamps[swing][lost]
+        raise InvalidInput(f"{filename}: the athlete leaves the frame (or is hidden) from {t[0]:.2f} s to {t[-1]:.2f} s "
+                           "during the swing; keep the whole body in view")
+    # A second swing: after the finish the hands come down, then rise above the shoulders and fall again.
+    h = hand_height(pose)[frames["finish"]:]
+    down = np.flatnonzero(h < 0.3)
+    if down.size:
+        later = h[down[0]:]
+        up = np.flatnonzero(later > 0.8)
+        if up.size and np.any(later[up[0]:] < 0.3):
+            start = pose.timestamps[frames["finish"] + down[0] + up[0]]
+            raise InvalidInput(f"{filename}: several swings found (another starts near {start:.1f} s); "
+                               "upload one swing per clip")
+
+
+@job_type(ANALYSE_JOB, queue="pose", description="Analyses a swing video: pose, events, metrics, cues, annotated video",
+          validate=validate_analyse, generic_api=False)
+def analyse_swing(ctx: JobContext) -> dict:
+    from sideline.analytics.swing.compare import FEATURE_VERSION, feature_vector, swing_features
+    from sideline.analytics.swing.feedback import coaching_cues, swing_metrics
+    from sideline.analytics.swing.views import detect_view
+    from sideline.vision.pose.base import estimate_video
+    from sideline.vision.pose.blazepose import BlazePose
+    from sideline.vision.swing_render import render_swing
+
+    if ctx.step_done("store"):
+        return ctx.run_step("store", lambda _s: None) or {}
+    params = ctx.params
+    file_id = uuid.UUID(str(params["file_id"]))
+    athlete_id = uuid.UUID(str(params["athlete_id"])) if params.get("athlete_id") else None
+    speed = float(params.get("playback_speed", 1.0))
+    blobs = ctx.env.blobs
+    with tempfile.TemporaryDirectory(prefix="sideline-swing-") as tmp:
+        ctx.progress(2, "Fetching the video")
+        with ctx.db.session() as s:
+            f = s.get(StoredFile, file_id)
+            if f is None or f.organisation_id != ctx.organisation_id or f.status != FileStatus.ready:
+                raise NotFound(f"file_id: file {file_id} is gone")
+            filename = f.filename
+            athlete = s.get(Athlete, athlete_id) if athlete_id else None
+            if athlete_id and (athlete is None or athlete.organisation_id != ctx.organisation_id):
+                raise NotFound("athlete_id: no such athlete in this organisation")
+            is_junior = junior(athlete, dt.date.today())
+            video = Path(tmp) / sanitize_filename(filename)
+            with blobs.open_read(f.blob_key) as reader, video.open("wb") as out:
+                while chunk := reader.read(1 << 20):
+                    out.write(chunk)
+        check_clip(video, filename)
+        ctx.progress(5, f"Estimating the pose (BlazePose {params.get('model', 'full')})")
+        pose = estimate_video(BlazePose(params.get("model", "full")), video, max_side=MAX_SIDE)
+        ctx.progress(70, "Finding the swing events")
+        check_presence(pose, filename)
+        events = find_events(pose, filename)
+        check_swing(pose, events, filename)
+        frames = {e.name: e.frame for e in events}
+        camera = detect_view(pose, frames["address"], frames["top"])
+        right_handed = {"right": True, "left": False}.get(params.get("handedness", "auto"), camera.right_handed)
+        right_handed = True if right_handed is None else right_handed
+        features = swing_features(pose, frames, view=camera.view, right_handed=right_handed, playback_speed=speed)
+        metrics = swing_metrics(features)
+        for e in events:
+            metrics["events"][e.name]["confidence"] = e.confidence
+        cues = [c.to_json() for c in coaching_cues(features, junior=is_junior)]
+        ctx.progress(78, "Rendering the annotated video")
+        rendered = Path(tmp) / "annotated.mp4"
+        shown = {k: v for k, v in features.angles.items() if k in metrics["angles"]}
+        result = render_swing(video, pose, rendered, events=frames, angles=shown, max_side=MAX_SIDE,
+                              progress=lambda p: ctx.progress(78 + 18 * p, "Rendering the annotated video"))
+        video_id = uuid.uuid4()
+        key = file_key(ctx.organisation_id, video_id)
+        data = rendered.read_bytes()
+    blobs.put(key, data)
+    stem = Path(filename).stem
+    meta = {
+        "sport": params.get("sport", "golf"), "club": params.get("club"),
+        "handedness": "right" if right_handed else "left", "view": camera.view,
+        "shoulder_width": camera.shoulder_width if np.isfinite(camera.shoulder_width) else None,
+        "playback_speed": speed, "junior": is_junior,
+        "pose": swings.pose_meta(pose, MAX_SIDE), "metrics": metrics, "cues": cues,
+        "feature_vector": [round(float(v), 5) for v in feature_vector(features)], "feature_version": FEATURE_VERSION,
+        "video": {"file_id": str(video_id), "frames": result.frames, "fps": result.fps,
+                  "width": result.width, "height": result.height},
+        "source": {"file_id": str(file_id), "filename": filename},
+    }
+    name = (params.get("name") or "").strip() or stem
+
+    def store(session: Session) -> dict:
+        session.add(StoredFile(id=video_id, organisation_id=ctx.organisation_id, athlete_id=athlete_id,
+                               filename=sanitize_filename(f"{stem}-annotated.mp4"), content_type="video/mp4",
+                               size=len(data), received=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                               status=FileStatus.ready, blob_key=key))
+        session.flush()
+        dataset = swings.save_swing(session, blobs, ctx.organisation_id, pose, name=name, meta=meta,
+                                    athlete_id=athlete_id, source_file_id=file_id)
+        return {"swing_id": str(dataset.id), "video_file_id": str(video_id), "tempo": metrics["tempo"]["ratio"]}
+
+    try:
+        return ctx.run_step("store", store) or {}
+    except BaseException:
+        blobs.delete(key)
+        raise

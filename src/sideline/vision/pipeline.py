@@ -1,0 +1,319 @@
+"""The video analysis stages as streaming functions: probe, detect, track (+ re-link), identify
+(teams by kit colour), project (calibrated foot points to pitch metres), and the canonical
+football ``Tracking`` built from the projected tracks.
+
+Each stage takes the previous stage's tables and returns its own (Polars, one row per box or per
+frame), so the job can store every stage's result and resume after the last one that finished.
+Frames are decoded in batches and never held all at once; detection runs on a downscaled copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from sideline.core.football import (
+    AWAY, BALL_UNKNOWN, HOME, OWNER_UNKNOWN, MatchMeta, Period, Player, Team, Tracking,
+)
+from sideline.errors import InvalidInput
+from sideline.vision import decode
+from sideline.vision.detect.base import PERSON, SPORTS_BALL, Detections
+from sideline.vision.track.teams import HUE_BINS, SAT_BINS, VAL_BINS, assign_teams, kit_histograms
+
+Progress = Callable[[float, str], None]
+HIST_COLUMNS = [f"h_{i}" for i in range(HUE_BINS * SAT_BINS * VAL_BINS)]
+DETECTORS = ("nanodet", "centernet", "centernet_tiled")
+MIN_TRACK_SECONDS = 0.5  # shorter fragments are noise: no team, no player in the match
+
+
+@dataclass(frozen=True)
+class VideoProbe:
+    width: int
+    height: int
+    fps: float
+    frame_count: int | None
+    duration_s: float | None
+
+
+def probe_video(path: Path, display_name: str) -> VideoProbe:
+    """Size and rate, or InvalidInput naming the file: unreadable, audio-only, zero frames."""
+    try:
+        info = decode.probe(path)
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc).replace(repr(path.name), repr(display_name))) from None
+    first = next(decode.iter_frames(path, max_side=64), None)
+    if first is None or info.width == 0 or info.height == 0:
+        raise InvalidInput(f"{display_name!r} has a video stream with no frames")
+    return VideoProbe(info.width, info.height, info.nominal_fps or 25.0, info.frame_count, info.duration_s)
+
+
+def make_detector(name: str):
+    from sideline.vision.detect.onnx_coco import CenterNetDetector, NanoDetDetector
+    from sideline.vision.detect.tiling import TiledDetector
+
+    if name == "nanodet":
+        return NanoDetDetector()
+    if name == "centernet":
+        return CenterNetDetector()
+    if name == "centernet_tiled":
+        return TiledDetector(CenterNetDetector(), tile_size=320, overlap=80)
+    raise InvalidInput(f"detector: {name!r} is not one of {', '.join(DETECTORS)}")
+
+
+def _green_share(image: np.ndarray) -> float:
+    """Share of grass-coloured pixels (green hue, saturated, not dark): a cheap "is a pitch in
+    view" check. Weak: a green-tinted floor passes too (the vtest.avi plaza reads 43 %)."""
+    import cv2
+
+    hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
+    return float(((hsv[..., 0] >= 35) & (hsv[..., 0] <= 85) & (hsv[..., 1] >= 60) & (hsv[..., 2] >= 40)).mean())
+
+
+def detect_stage(path: Path, detector, *, max_frames: int | None = None, detect_side: int = 960,
+                 batch_size: int = 8, progress: Progress | None = None,
+                 expected_frames: int | None = None) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+    """Detect people and the ball in every frame.
+
+    Returns (frames: one row per frame with ``t``/``frame``; detections: one row per box in
+    full-resolution pixels with kit histograms and mean shirt colour; share of grass pixels).
+    """
+    full = decode.probe(path)
+    frame_rows: list[tuple[int, float]] = []
+    parts: list[pl.DataFrame] = []
+    green: list[float] = []
+    for batch in decode.iter_batches(path, batch_size, max_side=detect_side):
+        scale = full.width / batch.images.shape[2]
+        for index, time_s, image in zip(batch.indices, batch.times, batch.images):
+            if max_frames is not None and index >= max_frames:
+                break
+            frame_rows.append((int(index), float(time_s)))
+            if index % 25 == 0:
+                green.append(_green_share(image))
+            found: Detections = detector.detect(image)
+            found = found[np.isin(found.class_id, [PERSON, SPORTS_BALL])]
+            if not len(found):
+                continue
+            people = found.class_id == PERSON
+            hist = np.zeros((len(found), len(HIST_COLUMNS)), np.float32)
+            if people.any():
+                hist[people] = kit_histograms(image, found.xyxy[people])
+            shirt = _shirt_rgb(image, found.xyxy)
+            xyxy = found.xyxy * scale
+            parts.append(pl.DataFrame({
+                "t": np.full(len(found), time_s), "frame": np.full(len(found), index, np.int64),
+                "x0": xyxy[:, 0], "y0": xyxy[:, 1], "x1": xyxy[:, 2], "y1": xyxy[:, 3],
+                "confidence": found.confidence, "class_id": found.class_id,
+                "r": shirt[:, 0], "g": shirt[:, 1], "b": shirt[:, 2],
+                **{c: hist[:, i] for i, c in enumerate(HIST_COLUMNS)},
+            }))
+        if progress and expected_frames:
+            progress(min(1.0, len(frame_rows) / expected_frames), f"Detected {len(frame_rows)} frames")
+        if max_frames is not None and len(frame_rows) >= max_frames:
+            break
+    if not frame_rows:
+        raise InvalidInput("the video has no frames to analyse")
+    frames = pl.DataFrame({"t": [t for _, t in frame_rows], "frame": [i for i, _ in frame_rows]},
+                          schema={"t": pl.Float64, "frame": pl.Int64})
+    detections = pl.concat(parts) if parts else _empty_detections()
+    return frames, detections, float(np.mean(green)) if green else 0.0
+
+
+def _empty_detections() -> pl.DataFrame:
+    schema = {"t": pl.Float64, "frame": pl.Int64, **{c: pl.Float64 for c in ("x0", "y0", "x1", "y1", "confidence")},
+              "class_id": pl.Int64, "r": pl.Float64, "g": pl.Float64, "b": pl.Float64,
+              **{c: pl.Float32 for c in HIST_COLUMNS}}
+    return pl.DataFrame(schema=schema)
+
+
+def _shirt_rgb(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+    """[N, 3] mean colour of the shirt region's centre pixels (what boxes are drawn in)."""
+    height, width = image.shape[:2]
+    cx = np.clip(((xyxy[:, 0] + xyxy[:, 2]) / 2).astype(int), 0, width - 1)
+    cy = np.clip((xyxy[:, 1] + 0.3 * (xyxy[:, 3] - xyxy[:, 1])).astype(int), 0, height - 1)
+    # A 3x3 neighbourhood around the shirt centre, gathered for all boxes at once.
+    dx, dy = np.meshgrid(np.arange(-1, 2), np.arange(-1, 2))
+    xs = np.clip(cx[:, None] + dx.ravel()[None], 0, width - 1)
+    ys = np.clip(cy[:, None] + dy.ravel()[None], 0, height - 1)
+    return image[ys, xs].mean(axis=1)
+
+
+def track_stage(frames: pl.DataFrame, detections: pl.DataFrame, fps: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ByteTrack over the people, re-linked with kit appearance; the ball by its Kalman tracker.
+
+    Returns (tracks: one row per tracked box with ``track_id``; ball: one row per frame, NaN where lost).
+    """
+    from sideline.vision.track.ball import track_ball
+    from sideline.vision.track.bytetrack import ByteTrack, track_table
+    from sideline.vision.track.evaluate import BoxTable
+    from sideline.vision.track.relink import relink
+
+    if "class_id" not in detections.columns:  # no box in the whole video: the stream reads back as just ``t``
+        detections = _empty_detections()
+    people = detections.filter(pl.col("class_id") == PERSON).sort("frame")
+    boxes = people.select("x0", "y0", "x1", "y1").to_numpy()
+    table = BoxTable(people["frame"].to_numpy(), np.full(people.height, -1), boxes, people["confidence"].to_numpy())
+    # The detectors here score far broadcast players 0.3-0.5: ByteTrack's default 0.6 activation
+    # would start no track at all, so the activation threshold sits just above the detector's.
+    tracker = ByteTrack(frame_rate=fps, activation_threshold=0.35, high_confidence=0.4)
+    tracked = track_table(table, tracker) if len(table) else table
+    tracked = tracked.select(tracked.track_id >= 0)
+    # Appearance for re-linking: the histogram of the detection each tracked box came from.
+    hist = _match_rows(people, tracked)
+    linked = relink(tracked, appearance=hist, max_gap_frames=int(3 * fps)) if len(tracked) else tracked
+    times = dict(zip(frames["frame"].to_list(), frames["t"].to_list()))
+    tracks = pl.DataFrame({
+        "t": [times[int(f)] for f in linked.frame], "frame": linked.frame.astype(np.int64),
+        "track_id": linked.track_id.astype(np.int64), "x0": linked.xyxy[:, 0], "y0": linked.xyxy[:, 1],
+        "x1": linked.xyxy[:, 2], "y1": linked.xyxy[:, 3], "confidence": linked.confidence,
+    }, schema_overrides={"t": pl.Float64}).sort("t", "track_id")
+
+    balls = detections.filter(pl.col("class_id") == SPORTS_BALL)
+    centres = balls.select(((pl.col("x0") + pl.col("x1")) / 2).alias("cx"), ((pl.col("y0") + pl.col("y1")) / 2).alias("cy"),
+                           "frame")
+    frame_ids = frames["frame"].to_numpy()
+    per_frame = centres.group_by("frame").agg("cx", "cy")
+    lookup = {f: np.column_stack([cx, cy]) for f, cx, cy in per_frame.iter_rows()}
+    positions, measured = track_ball([lookup.get(int(f), np.empty((0, 2))) for f in frame_ids])
+    ball = pl.DataFrame({"t": frames["t"], "frame": frames["frame"], "bx": positions[:, 0], "by": positions[:, 1],
+                         "measured": measured})
+    return tracks, ball
+
+
+def _match_rows(people: pl.DataFrame, tracked) -> np.ndarray:
+    """Kit histograms of the detections nearest each tracked box (same frame, nearest centre)."""
+    if not len(tracked):
+        return np.zeros((0, len(HIST_COLUMNS)))
+    frames = people["frame"].to_numpy()
+    centres = np.column_stack([(people["x0"] + people["x1"]).to_numpy() / 2, (people["y0"] + people["y1"]).to_numpy() / 2])
+    hist = people.select(HIST_COLUMNS).to_numpy()
+    tracked_centres = (tracked.xyxy[:, :2] + tracked.xyxy[:, 2:]) / 2
+    out = np.zeros((len(tracked), hist.shape[1]))
+    starts = np.searchsorted(frames, tracked.frame, side="left")
+    ends = np.searchsorted(frames, tracked.frame, side="right")
+    for frame in np.unique(tracked.frame):  # one small distance matrix per frame
+        rows = np.flatnonzero(tracked.frame == frame)
+        lo, hi = starts[rows[0]], ends[rows[0]]
+        if hi == lo:
+            continue
+        distance = np.linalg.norm(tracked_centres[rows, None] - centres[None, lo:hi], axis=2)
+        out[rows] = hist[lo + distance.argmin(axis=1)]
+    return out
+
+
+def identify_stage(tracks: pl.DataFrame, detections: pl.DataFrame, fps: float) -> dict[str, dict]:
+    """Per track: rows, time span, team (``home``/``away`` by kit clustering, ``other`` when too
+    short to tell) and mean shirt colour. Raises when no people were found at all."""
+    if tracks.height == 0 or "track_id" not in tracks.columns:
+        raise InvalidInput("no players were found in the video: is a pitch with players visible?")
+    people = detections.filter(pl.col("class_id") == PERSON)
+    joined = tracks.join(people.select("frame", "x0", "y0", "r", "g", "b", *HIST_COLUMNS), on=["frame"], how="inner")
+    # The detection a tracked box came from is the one whose top-left corner is nearest.
+    joined = (joined.with_columns(((pl.col("x0") - pl.col("x0_right")) ** 2 + (pl.col("y0") - pl.col("y0_right")) ** 2)
+                                  .alias("d2"))
+              .sort("d2").unique(subset=["frame", "track_id"], keep="first"))
+    summary = (joined.group_by("track_id").agg(pl.len().alias("rows"), pl.col("t").min().alias("first_t"),
+                                                pl.col("t").max().alias("last_t"), pl.col("r").median(),
+                                                pl.col("g").median(), pl.col("b").median(),
+                                                *[pl.col(c).mean() for c in HIST_COLUMNS])
+               .sort("track_id"))
+    long_enough = (summary["rows"] >= max(3, int(MIN_TRACK_SECONDS * fps))).to_numpy()
+    teams = np.full(summary.height, -1)
+    if long_enough.sum() >= 2:
+        teams[long_enough] = assign_teams(summary.filter(pl.Series(long_enough)).select(HIST_COLUMNS).to_numpy())
+    out: dict[str, dict] = {}
+    for row, team in zip(summary.select("track_id", "rows", "first_t", "last_t", "r", "g", "b").iter_rows(), teams):
+        track_id, rows, first_t, last_t, r, g, b = row
+        out[str(track_id)] = {"team": (HOME, AWAY)[team] if team >= 0 else "other", "name": None, "athlete_id": None,
+                              "merged_into": None, "rows": int(rows), "first_t": float(first_t),
+                              "last_t": float(last_t), "colour": _hex(r, g, b)}
+    return out
+
+
+def _hex(r: float, g: float, b: float) -> str:
+    return "#" + "".join(f"{int(np.clip(round(v), 0, 255)):02x}" for v in (r, g, b))
+
+
+def project_stage(tracks: pl.DataFrame, ball: pl.DataFrame, homography, pitch_length: float,
+                  pitch_width: float) -> pl.DataFrame:
+    """Foot points (box bottom-centre) to pitch metres; the ball's image point as if on the grass.
+
+    Points more than 5 m outside the pitch are dropped (a projection of something off the pitch,
+    e.g. a spectator, or above the horizon)."""
+    feet = np.column_stack([((tracks["x0"] + tracks["x1"]) / 2).to_numpy(), tracks["y1"].to_numpy()])
+    xy = homography.to_pitch(feet) if len(feet) else np.zeros((0, 2))
+    margin = 5.0
+    inside = (np.abs(xy[:, 0]) <= pitch_length / 2 + margin) & (np.abs(xy[:, 1]) <= pitch_width / 2 + margin)
+    players = tracks.select("t", "frame", "track_id").with_columns(
+        pl.Series("x", xy[:, 0]), pl.Series("y", xy[:, 1])).filter(pl.Series(inside))
+    ball_rows = ball.filter(pl.col("bx").is_not_nan())
+    ball_xy = homography.to_pitch(ball_rows.select("bx", "by").to_numpy()) if ball_rows.height else np.zeros((0, 2))
+    balls = ball_rows.select("t", "frame").with_columns(pl.lit(-1, pl.Int64).alias("track_id"),
+                                                        pl.Series("x", ball_xy[:, 0]), pl.Series("y", ball_xy[:, 1]))
+    return pl.concat([players, balls]).sort("t", "track_id")
+
+
+def resolve_tracks(track_meta: dict[str, dict]) -> dict[int, int]:
+    """track id -> the id it is merged into (following chains; itself when not merged)."""
+    out: dict[int, int] = {}
+    for key in track_meta:
+        node, seen = int(key), set()
+        while track_meta.get(str(node), {}).get("merged_into") is not None and node not in seen:
+            seen.add(node)
+            node = int(track_meta[str(node)]["merged_into"])
+        out[int(key)] = node
+    return out
+
+
+def build_tracking(frames: pl.DataFrame, positions: pl.DataFrame, track_meta: dict[str, dict], *, fps: float,
+                   pitch_length: float, pitch_width: float, teams: dict[str, dict], name: str) -> Tracking:
+    """The canonical tracking: one player per (merged) track of team home/away, video time on one period."""
+    root = resolve_tracks(track_meta)
+    players_ids = sorted({root[int(k)] for k, v in track_meta.items()
+                          if track_meta[str(root[int(k)])]["team"] in (HOME, AWAY)})
+    if not players_ids:
+        raise InvalidInput("no track belongs to a team: set the team of some tracks first")
+    players = tuple(Player(player_id=track_meta[str(i)].get("athlete_id") or f"track-{i}",
+                           side=track_meta[str(i)]["team"], name=track_meta[str(i)].get("name") or f"Track {i}")
+                    for i in players_ids)
+    column = {tid: n for n, tid in enumerate(players_ids)}
+    frame_ids = frames["frame"].to_numpy()
+    t = frames["t"].to_numpy().astype(np.float64)
+    t = t - t[0]
+    mapped = positions.with_columns(pl.col("track_id").replace_strict(
+        {k: column.get(v, -2) for k, v in root.items()} | {-1: -1}, default=-2).alias("column"))
+    # Merged fragments seen in the same frame: average them.
+    mapped = mapped.filter(pl.col("column") != -2).group_by("frame", "column").agg(pl.col("x").mean(), pl.col("y").mean())
+    row = np.searchsorted(frame_ids, mapped["frame"].to_numpy())
+    col = mapped["column"].to_numpy()
+    xy = np.full((len(frame_ids), len(players), 2), np.nan, np.float32)
+    is_player = col >= 0
+    xy[row[is_player], col[is_player], 0] = mapped["x"].to_numpy()[is_player]
+    xy[row[is_player], col[is_player], 1] = mapped["y"].to_numpy()[is_player]
+    ball = np.full((len(frame_ids), 3), np.nan, np.float32)
+    ball[row[~is_player], 0] = mapped["x"].to_numpy()[~is_player]
+    ball[row[~is_player], 1] = mapped["y"].to_numpy()[~is_player]
+    meta = MatchMeta(provider="video", home=Team("home", HOME, teams.get(HOME, {}).get("name") or "Home",
+                                                 teams.get(HOME, {}).get("colour")),
+                     away=Team("away", AWAY, teams.get(AWAY, {}).get("name") or "Away", teams.get(AWAY, {}).get("colour")),
+                     players=players, pitch_length=pitch_length, pitch_width=pitch_width,
+                     periods=(Period(1, 0.0, float(t[-1]), 0.0),), frame_rate=fps, match_id=name,
+                     warnings=("positions from a calibrated video: foot points projected on the pitch plane; "
+                               "the ball is placed where it would touch the grass",))
+    n = len(frame_ids)
+    return Tracking(meta=meta, frame_id=frame_ids.astype(np.int64), period=np.ones(n, np.int8), t=t, xy=xy, ball=ball,
+                    ball_state=np.full(n, BALL_UNKNOWN, np.int8), ball_owning_team=np.full(n, OWNER_UNKNOWN, np.int8))
+
+
+def with_speed(positions: pl.DataFrame, fps: float, window_s: float = 0.5) -> pl.DataFrame:
+    """Add ``speed`` (m/s) per row: distance over the last ``window_s`` divided by its duration
+    (a centred difference would need the future; this is what an on-screen label can show)."""
+    lag = max(1, int(round(window_s * fps)))
+    return (positions.sort("track_id", "t")
+            .with_columns((((pl.col("x") - pl.col("x").shift(lag).over("track_id")) ** 2
+                            + (pl.col("y") - pl.col("y").shift(lag).over("track_id")) ** 2).sqrt()
+                           / (pl.col("t") - pl.col("t").shift(lag).over("track_id"))).alias("speed"))
+            .sort("t", "track_id"))

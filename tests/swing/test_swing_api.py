@@ -1,0 +1,203 @@
+"""Swings over the API on SQLite and PostgreSQL: the real golf clip through the whole job
+(BlazePose full, events, metrics, cues, annotated MP4), comparison, nearest swings, progress,
+bad clips that publish nothing, and other organisations' 404s."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.football.test_api_football import run_job, upload
+
+LABELS = json.loads((Path(__file__).parent / "labels" / "golfdb_test_video.json").read_text())
+
+
+def write_blank_video(path: Path, seconds: float, size: int = 96) -> Path:
+    from sideline.vision.mp4_writer import Mp4Writer
+
+    with Mp4Writer(path, size, size, 30) as writer:
+        for _ in range(round(30 * seconds)):
+            writer.write(np.full((size, size, 3), 120, np.uint8))
+    return path
+
+
+def write_audio_only(path: Path) -> Path:
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=44100)
+        for n in range(20):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 44100, n * 1024
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def analyse(client, account, file_id: str, **extra):
+    r = client.post(account.url("/swings/analyse"), headers=account.headers, json={"file_id": file_id, **extra})
+    assert r.status_code == 202, r.text
+    return run_job(client, account, r.json(), timeout=180)
+
+
+@pytest.fixture
+def shared_pose_run(golf_clip, golf_pose, monkeypatch):
+    """The job's pose stage on the golf clip returns the session's BlazePose-full run of the same
+    file (same function, same model; the clip is below the job's max_side), so the suite pays for
+    it once; any other video goes through the real estimator."""
+    from sideline.vision.pose import base
+
+    real = base.estimate_video
+
+    def estimate(backend, path, **kw):
+        if Path(path).read_bytes() == golf_clip.read_bytes() and backend.name.endswith("full"):
+            return golf_pose
+        return real(backend, path, **kw)
+
+    monkeypatch.setattr(base, "estimate_video", estimate)
+    return golf_clip
+
+
+def test_golf_clip_end_to_end(client, account, other_account, services, shared_pose_run):
+    clip = shared_pose_run
+    h = account.headers
+    athlete = client.post(account.url("/athletes"), headers=h,
+                          json={"name": "Junior Golfer", "sport": "golf", "birth_date": "2014-05-01"}).json()
+    job = analyse(client, account, upload(client, account, clip), athlete_id=athlete["id"], club="driver")
+    assert job["state"] == "succeeded", job["error"]
+    swing_id = job["result"]["swing_id"]
+
+    swing = client.get(account.url(f"/swings/{swing_id}"), headers=h).json()
+    assert swing["view"] == "down_the_line" and swing["handedness"] == "right" and swing["junior"]
+    # Events against the hand labels, within GolfDB's tolerance (2 frames for this clip).
+    events = {name: e["frame"] for name, e in swing["metrics"]["events"].items()}
+    assert all(abs(events[n] - f) <= 2 for n, f in LABELS["events"].items()), events
+    labelled = LABELS["events"]
+    label_tempo = (labelled["top"] - labelled["address"]) / (labelled["impact"] - labelled["top"])
+    assert swing["tempo"]["ratio"] == pytest.approx(label_tempo, abs=0.2)
+    assert set(swing["metrics"]["angles"]) == {"spine_tilt", "lead_knee_flex", "trail_knee_flex", "hand_height"}
+    tempo_cue = next(c for c in swing["cues"] if c["code"] == "tempo")
+    assert tempo_cue["frame"] == events["top"] and tempo_cue["reference"] == 3.0
+    assert f"{swing['tempo']['backswing_s']:.2f} s" in tempo_cue["message"]
+    assert tempo_cue["message"].startswith("Your swing rhythm")  # junior wording: the athlete is under 16
+
+    # The annotated video: a downloadable H.264 MP4 with every frame of the clip.
+    r = client.get(account.url(f"/files/{swing['video_file_id']}/content"), headers=h)
+    assert r.status_code == 200
+    with av.open(io.BytesIO(r.content)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(stream)) == LABELS["frames_total"]
+    pose = client.get(account.url(f"/swings/{swing_id}/pose"), headers=h).json()
+    assert len(pose["t"]) == len(pose["xy"]) == LABELS["frames_total"] and len(pose["keypoints"]) == 33
+
+    # A copy and a distorted copy of the same swing, stored directly (one pose run per test).
+    from sideline.storage import swings
+    from sideline.storage.models import Dataset
+
+    with services.db.session() as s:
+        original = s.get(Dataset, uuid.UUID(swing_id))
+        stored_pose = swings.load_pose(s, services.blobs, original)
+        copy_id = swings.save_swing(s, services.blobs, account.org_id, stored_pose, name="copy", meta=original.meta,
+                                    athlete_id=original.athlete_id).id
+        moved = dict(original.meta, feature_vector=[v + 0.5 for v in original.meta["feature_vector"]])
+        far_id = swings.save_swing(s, services.blobs, account.org_id, stored_pose, name="far", meta=moved).id
+
+    comparison = client.get(account.url(f"/swings/{swing_id}/compare"), headers=h,
+                            params={"reference_id": str(copy_id)}).json()
+    assert comparison["similarity"] == 1.0 and [p["name"] for p in comparison["phases"]] == [
+        "backswing", "downswing", "follow_through"]
+    assert all(m["athlete_frame"] == m["reference_frame"] for m in comparison["at_events"])
+    assert comparison["frame_map"][0] == [events["address"]] * 2 and comparison["frame_map"][-1] == [events["finish"]] * 2
+    assert not any(c["code"].startswith("reference_") for c in comparison["cues"])
+    r = client.get(account.url(f"/swings/{swing_id}/compare"), headers=h)
+    assert r.status_code == 400 and "reference_id" in r.text
+
+    near = client.get(account.url(f"/swings/{swing_id}/nearest"), headers=h).json()
+    assert [n["swing"]["id"] for n in near] == [str(copy_id), str(far_id)] and near[0]["distance"] == 0.0
+    progress = client.get(account.url(f"/athletes/{athlete['id']}/swing-progress"), headers=h).json()
+    assert [p["swing_id"] for p in progress] == [swing_id, str(copy_id)]
+    assert progress[0]["tempo_ratio"] == swing["tempo"]["ratio"] and progress[0]["club"] == "driver"
+    listing = client.get(account.url("/swings"), headers=h, params={"athlete_id": athlete["id"]}).json()
+    assert listing["total"] == 2
+
+    # Other organisations see none of it.
+    o = other_account
+    for path in (f"/swings/{swing_id}", f"/swings/{swing_id}/pose", f"/swings/{swing_id}/nearest",
+                 f"/files/{swing['video_file_id']}/content"):
+        assert client.get(o.url(path), headers=o.headers).status_code == 404, path
+    assert client.get(o.url(f"/swings/{swing_id}/compare"), headers=o.headers,
+                      params={"reference_id": swing_id}).status_code == 404
+    r = client.post(o.url("/swings/analyse"), headers=o.headers, json={"file_id": swing["source_file_id"]})
+    assert r.status_code == 404
+    assert client.get(o.url("/swings"), headers=o.headers).json()["total"] == 0
+
+    assert client.delete(account.url(f"/swings/{swing_id}"), headers=h).status_code == 204
+    assert client.get(account.url(f"/swings/{swing_id}"), headers=h).status_code == 404
+    assert client.get(account.url(f"/files/{swing['video_file_id']}/content"), headers=h).status_code == 404
+
+
+def test_bad_clips_fail_with_a_message_and_publish_nothing(client, account, tmp_path):
+    cases = {
+        "corrupt.mp4": (tmp_path / "corrupt.mp4", "is not a readable video"),
+        "voice.m4a": (write_audio_only(tmp_path / "voice.m4a"), "has no video stream"),
+        "short.mp4": (write_blank_video(tmp_path / "short.mp4", 0.5), "a swing needs at least 1 s"),
+        "empty-range.mp4": (write_blank_video(tmp_path / "empty-range.mp4", 1.5), "no person found"),
+    }
+    cases["corrupt.mp4"][0].write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    for name, (path, message) in cases.items():
+        job = analyse(client, account, upload(client, account, path), model="lite")
+        assert job["state"] == "failed" and message in job["error"] and name in job["error"], (name, job["error"])
+    assert client.get(account.url("/swings"), headers=account.headers).json()["total"] == 0
+    files = client.get(account.url("/files"), headers=account.headers).json()
+    assert not any(f["content_type"] == "video/mp4" for f in files["items"])  # no half-published annotated video
+    for body, field in (({"file_id": str(uuid.uuid4()), "sport": "tennis"}, "sport"),
+                        ({"file_id": str(uuid.uuid4()), "model": "huge"}, "model"),
+                        ({"file_id": str(uuid.uuid4()), "playback_speed": 4}, "playback_speed")):
+        r = client.post(account.url("/swings/analyse"), headers=account.headers, json=body)
+        assert r.status_code == 400 and field in r.text, r.text
+    r = client.post(account.url("/swings/analyse"), headers=account.headers, json={"file_id": str(uuid.uuid4())})
+    assert r.status_code == 404
+    unknown = uuid.uuid4()
+    for method, path in (("GET", f"/swings/{unknown}"), ("GET", f"/swings/{unknown}/pose"),
+                         ("GET", f"/swings/{unknown}/compare"), ("GET", f"/swings/{unknown}/nearest"),
+                         ("DELETE", f"/swings/{unknown}"), ("GET", f"/athletes/{unknown}/swing-progress")):
+        r = client.request(method, account.url(path), headers=account.headers)
+        assert r.status_code == 404, (method, path, r.text)
+
+
+def test_clips_with_two_swings_or_a_lost_athlete_are_refused():
+    import dataclasses
+
+    from sideline.analytics.swing.golf_events import detect_golf_events
+    from sideline.errors import InvalidInput
+    from sideline.jobs.swing import check_presence, check_swing
+    from tests.swing.test_compare_feedback import synthetic_swing
+
+    one, _ = synthetic_swing()
+    check_swing(one, detect_golf_events(one), "one.mp4")  # a single clean swing passes
+    n = len(one)
+    twice = dataclasses.replace(
+        one, timestamps=np.concatenate([one.timestamps, one.timestamps + one.timestamps[-1] + 0.5]),
+        landmarks=np.concatenate([one.landmarks, one.landmarks]), visibility=np.concatenate([one.visibility] * 2),
+        confidence=np.concatenate([one.confidence] * 2))
+    with pytest.raises(InvalidInput, match=r"twice.mp4: several swings found \(another starts near"):
+        check_swing(twice, detect_golf_events(twice), "twice.mp4")
+    events = detect_golf_events(one)
+    top = next(e.frame for e in events if e.name == "top")
+    gone = one.landmarks.copy()
+    gone[top - 3:top + 3] = np.nan
+    confidence = one.confidence.copy()
+    confidence[top - 3:top + 3] = 0
+    lost = dataclasses.replace(one, landmarks=gone, confidence=confidence)
+    with pytest.raises(InvalidInput, match="lost.mp4: the athlete leaves the frame"):
+        check_swing(lost, events, "lost.mp4")
+    nobody = dataclasses.replace(one, confidence=np.where(np.arange(n) < n // 3, 1.0, 0.0))
+    with pytest.raises(InvalidInput, match="no person found in 67% of the frames"):
+        check_presence(nobody, "nobody.mp4")

@@ -1,0 +1,149 @@
+// The swing section's front page: the organisation's swings and the upload panel.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Link } from "react-router-dom";
+import { api, call, errorMessage } from "../../api/client";
+import { useOrg } from "../../components/Shell";
+import { Alert, PageHeader, Pager, ProgressBar, Spinner } from "../../components/ui";
+import { formatBytes, formatRelative } from "../../lib/format";
+import { orgTransport, uploadFile } from "../../lib/upload";
+import { usePagedList } from "../../lib/usePagedList";
+import { useLiveJob } from "../../state/liveJob";
+import { JobProgress, useLoad } from "../football/common";
+import { fmt, listSwings, startAnalysis } from "./api";
+
+const PAGE_SIZE = 25;
+
+export function SwingListPage() {
+  const { orgId } = useOrg();
+  const [uploading, setUploading] = useState(false);
+  const { items, total, offset, setOffset, error, setError, reload } = usePagedList(
+    (limit, offset) => listSwings(orgId, limit, offset),
+    [orgId],
+    { pageSize: PAGE_SIZE, clearErrorOnLoad: true },
+  );
+  const onAnalysed = useCallback(() => void reload(), [reload]);
+  return (
+    <section data-testid="page-swing">
+      <PageHeader title="Swing">
+        <button type="button" className="button button-primary" onClick={() => setUploading((v) => !v)} data-testid="swing-upload-toggle" aria-expanded={uploading}>
+          {uploading ? "Close" : "Analyse a swing"}
+        </button>
+      </PageHeader>
+      {uploading && <UploadPanel orgId={orgId} onAnalysed={onAnalysed} />}
+      {error && <Alert onDismiss={() => setError(null)}>{error}</Alert>}
+      {items === null ? (
+        error ? null : <Spinner />
+      ) : items.length === 0 ? (
+        <div className="card empty" data-testid="swings-empty">
+          <p>No swings yet.</p>
+          <p className="muted">Film one golf swing (whole body in view, from behind or face-on) and upload it to see events, tempo, angles and coaching cues.</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table className="table responsive-table" data-testid="swings-table">
+            <thead>
+              <tr><th>Swing</th><th>Club</th><th>View</th><th>Tempo</th><th>Athlete</th><th>Analysed</th></tr>
+            </thead>
+            <tbody>
+              {items.map((s) => (
+                <tr key={s.id} data-testid="swing-row">
+                  <td data-label="Swing" className="break"><Link to={`/o/${orgId}/swing/${s.id}`}>{s.name}</Link></td>
+                  <td data-label="Club">{s.club ?? <span className="muted">–</span>}</td>
+                  <td data-label="View">{s.view.replace(/_/g, " ")} · {s.handedness}-handed</td>
+                  <td data-label="Tempo">{fmt(s.tempo.ratio)}:1</td>
+                  <td data-label="Athlete">{s.athlete_id ? <Link to={`/o/${orgId}/swing/athletes/${s.athlete_id}`}>progress</Link> : <span className="muted">–</span>}</td>
+                  <td data-label="Analysed">{formatRelative(s.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager total={total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
+    </section>
+  );
+}
+
+interface AthleteOption { id: string; name: string }
+
+function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => void }) {
+  const athletes = useLoad(async () => {
+    const page = await call(api.GET("/api/v1/orgs/{org_id}/athletes", { params: { path: { org_id: orgId }, query: { limit: 200 } } }));
+    return (page as { items: AthleteOption[] }).items;
+  }, [orgId]);
+  const [file, setFile] = useState<File | null>(null);
+  const [athleteId, setAthleteId] = useState("");
+  const [club, setClub] = useState("");
+  const [handedness, setHandedness] = useState("auto");
+  const [slowMotion, setSlowMotion] = useState("1");
+  const [received, setReceived] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [job, follow] = useLiveJob(orgId);
+  const notified = useRef<string | null>(null);
+  useEffect(() => {
+    if (job && job.state === "succeeded" && notified.current !== job.id) {
+      notified.current = job.id;
+      onAnalysed();
+    }
+  }, [job, onAnalysed]);
+
+  async function submit() {
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    follow(null);
+    try {
+      const stored = await uploadFile(file, orgTransport(orgId), { storage: localStorage, resumeScope: orgId, onProgress: setReceived });
+      follow(await startAnalysis(orgId, {
+        file_id: stored.id, athlete_id: athleteId || undefined, club: club.trim() || undefined, handedness,
+        playback_speed: 1 / Number(slowMotion),
+      }));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const swingId = (job?.result as { swing_id?: string } | null | undefined)?.swing_id;
+  return (
+    <div className="card" data-testid="swing-upload-panel">
+      <h2>Analyse a swing</h2>
+      {error && <Alert onDismiss={() => setError(null)}>{error}</Alert>}
+      <label className="field">
+        <span>Video (one swing, 1–60 s)</span>
+        <input type="file" accept="video/*" data-testid="swing-file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      </label>
+      <label className="field">
+        <span>Athlete (optional)</span>
+        <select value={athleteId} onChange={(e) => setAthleteId(e.target.value)} data-testid="swing-athlete">
+          <option value="">—</option>
+          {(athletes.data ?? []).map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+        </select>
+      </label>
+      <div className="row">
+        <label className="field"><span>Club</span><input value={club} maxLength={40} onChange={(e) => setClub(e.target.value)} placeholder="e.g. driver, 7-iron" /></label>
+        <label className="field">
+          <span>Handedness</span>
+          <select value={handedness} onChange={(e) => setHandedness(e.target.value)}>
+            <option value="auto">detect</option><option value="right">right</option><option value="left">left</option>
+          </select>
+        </label>
+        <label className="field">
+          <span>Slow motion</span>
+          <select value={slowMotion} onChange={(e) => setSlowMotion(e.target.value)}>
+            <option value="1">none</option><option value="2">2x</option><option value="4">4x</option><option value="8">8x</option>
+          </select>
+        </label>
+      </div>
+      {file && busy && <ProgressBar value={file.size ? (received / file.size) * 100 : 100} label={`Upload of ${file.name}`} />}
+      {file && <p className="muted small">{file.name} · {formatBytes(file.size)}</p>}
+      {job && <JobProgress job={job} label="Analysis" />}
+      {swingId && <p><Link to={`/o/${orgId}/swing/${swingId}`} data-testid="swing-open">Open the swing</Link></p>}
+      <button type="button" className="button button-primary" disabled={!file || busy} onClick={() => void submit()} data-testid="swing-analyse">
+        {busy ? "Uploading…" : "Upload and analyse"}
+      </button>
+    </div>
+  );
+}

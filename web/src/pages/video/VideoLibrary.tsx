@@ -1,0 +1,148 @@
+// The organisation's videos and the upload panel: upload (resumable chunks), start the analysis,
+// follow its job live.
+import { useEffect, useRef, useState } from "react";
+import { Link } from "react-router-dom";
+import { errorMessage } from "../../api/client";
+import { Alert, Badge, PageHeader, Pager, ProgressBar, Spinner } from "../../components/ui";
+import { useOrg } from "../../components/Shell";
+import { formatRelative } from "../../lib/format";
+import { orgTransport, uploadFile } from "../../lib/upload";
+import { usePagedList } from "../../lib/usePagedList";
+import { useLiveJob } from "../../state/liveJob";
+import { JobProgress } from "../football/common";
+import { createVideo, listVideos, type VideoStatus } from "./api";
+
+const PAGE_SIZE = 25;
+const POLL_MS = 5000;
+const TONES: Record<VideoStatus, string> = { queued: "info", running: "info", ready: "success", failed: "danger", needs_calibration: "info" };
+
+export function VideoStatusBadge({ status }: { status: VideoStatus }) {
+  return (
+    <Badge tone={TONES[status] ?? "neutral"} testId="video-status">
+      {status === "needs_calibration" ? "needs calibration" : status}
+    </Badge>
+  );
+}
+
+function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => void }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [name, setName] = useState("");
+  const [detector, setDetector] = useState("centernet");
+  const [received, setReceived] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [videoId, setVideoId] = useState<string | null>(null);
+  const [job, follow] = useLiveJob(orgId);
+  const abort = useRef<AbortController | null>(null);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  async function submit() {
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    abort.current = new AbortController();
+    try {
+      const stored = await uploadFile(file, orgTransport(orgId), {
+        signal: abort.current.signal, storage: localStorage, resumeScope: orgId, onProgress: setReceived,
+      });
+      const video = await createVideo(orgId, { file_id: stored.id, name: name.trim() || undefined, detector });
+      setVideoId(video.id);
+      follow(video.job);
+      onStarted();
+    } catch (err) {
+      if (!(err instanceof DOMException && err.name === "AbortError")) setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="card" data-testid="video-upload">
+      <h2>Analyse a video</h2>
+      <label className="field">
+        <span>Video file (MP4, MOV, AVI…)</span>
+        <input type="file" accept="video/*,.avi,.mkv" data-testid="video-file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      </label>
+      <label className="field">
+        <span>Name (optional)</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Training 12 March, pitch 2" />
+      </label>
+      <label className="field">
+        <span>Detector</span>
+        <select value={detector} onChange={(e) => setDetector(e.target.value)} data-testid="video-detector">
+          <option value="centernet">CenterNet (fixed or wide camera)</option>
+          <option value="centernet_tiled">CenterNet tiled (far, small players; slow)</option>
+          <option value="nanodet">NanoDet (fast, close players)</option>
+        </select>
+      </label>
+      {file && busy && <ProgressBar value={file.size ? (received / file.size) * 100 : 100} label={`Upload of ${file.name}`} />}
+      {job && <JobProgress job={job} label="Analysis" />}
+      {videoId && (
+        <p>
+          <Link to={`/o/${orgId}/video/${videoId}`} data-testid="video-open">Open the video</Link>
+        </p>
+      )}
+      {error && <Alert onDismiss={() => setError(null)}>{error}</Alert>}
+      <button type="button" className="button button-primary" disabled={!file || busy} onClick={() => void submit()} data-testid="video-start">
+        {busy ? "Uploading…" : "Upload and analyse"}
+      </button>
+    </div>
+  );
+}
+
+export function VideoLibraryPage() {
+  const { orgId } = useOrg();
+  const [uploading, setUploading] = useState(false);
+  const { items, total, offset, setOffset, error, setError, reload } = usePagedList(
+    (limit, offset) => listVideos(orgId, limit, offset), [orgId], { pageSize: PAGE_SIZE, clearErrorOnLoad: true },
+  );
+  const busy = items?.some((v) => v.status === "queued" || v.status === "running") ?? false;
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(() => void reload(), POLL_MS);
+    return () => clearInterval(timer);
+  }, [busy, reload]);
+
+  return (
+    <section data-testid="page-video">
+      <PageHeader title="Video">
+        <button type="button" className="button button-primary" onClick={() => setUploading((v) => !v)} aria-expanded={uploading}>
+          {uploading ? "Close" : "Upload a video"}
+        </button>
+      </PageHeader>
+      {uploading && <UploadPanel orgId={orgId} onStarted={() => void reload()} />}
+      {error && <Alert onDismiss={() => setError(null)}>{error}</Alert>}
+      {items === null ? (
+        error ? null : <Spinner />
+      ) : items.length === 0 ? (
+        <div className="card empty" data-testid="videos-empty">
+          <p>No videos yet.</p>
+          <p className="muted">Upload a match or training video: players are detected, tracked and split into teams; calibrate it to get pitch positions, metrics and the 2D view.</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table className="table responsive-table" data-testid="videos-table">
+            <thead>
+              <tr><th>Video</th><th>Size</th><th>Length</th><th>Added</th><th>Status</th></tr>
+            </thead>
+            <tbody>
+              {items.map((v) => (
+                <tr key={v.id} data-testid="video-row" data-status={v.status}>
+                  <td data-label="Video" className="break">
+                    <Link to={`/o/${orgId}/video/${v.id}`}>{v.name}</Link>
+                    {v.filename && v.filename !== v.name && <div className="muted small">{v.filename}</div>}
+                  </td>
+                  <td data-label="Size">{v.width ? `${v.width}×${v.height} · ${v.fps?.toFixed(0)} fps` : "–"}</td>
+                  <td data-label="Length">{v.duration_s ? `${v.duration_s.toFixed(1)} s` : "–"}</td>
+                  <td data-label="Added">{formatRelative(v.created_at)}</td>
+                  <td data-label="Status"><VideoStatusBadge status={v.status} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager total={total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
+    </section>
+  );
+}
