@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from sideline.analytics.motorsport.analysis import with_flags
 
@@ -56,6 +55,8 @@ def degradation(laps: pl.DataFrame, total_laps: int | None = None) -> list[dict[
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    from scipy import stats  # here: scipy.stats takes ~1 s to import, which every server start would pay
+
     fit = stats.linregress(x, y)
     half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(x) - 2) * fit.stderr
     return {"slope": round(float(fit.slope), 4), "ci_low": round(float(fit.slope - half), 4),
