@@ -50,9 +50,11 @@ def roomy_buffers(services, monkeypatch):
 def test_late_join_and_reconnect_rebuild_the_final_state(client, account, other_account, roomy_buffers):
     session_id = import_recording(client, account)["session_id"]
     channel = f"public:f1:{session_id}"
-    job = start_replay(client, account, session_id, None)
-    wait_for(lambda: (snapshot_of(client, account, session_id)["session"]["lap"] or 0) >= 35, timeout=60,
-             interval=0.02, message="lap 35")
+    # 100x until lap 3 (a few seconds), so the pause lands mid-race even on a busy machine (at
+    # full speed the race could finish before the pause request arrives); then full speed.
+    job = start_replay(client, account, session_id, 100)
+    wait_for(lambda: (snapshot_of(client, account, session_id)["session"]["lap"] or 0) >= 3, timeout=90,
+             interval=0.02, message="lap 3")
     r = client.patch(account.url(f"/f1/sessions/{session_id}/replay"), headers=account.headers, json={"paused": True})
     assert r.status_code == 200
     wait_for(lambda: snapshot_of(client, account, session_id)["replay"]["state"] == "paused", message="pause")
