@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import io
 import math
 import uuid
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 from sideline.api.deps import OrgContext, OrgRead, OrgWrite, ServicesDep, SessionDep, scoped
 from sideline.api.football_wire import encode_frames
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
+from sideline.api.tables import table_download
 from sideline.errors import InvalidInput, NotFound
 from sideline.jobs import football as football_jobs
 from sideline.jobs.schemas import JobOut
@@ -199,16 +199,7 @@ def _stream(session, services, dataset: Dataset, stream: str, **kw) -> pl.DataFr
 
 
 def _download(frame: pl.DataFrame, fmt: str, filename: str) -> Response:
-    frame = frame.drop("t") if "t" in frame.columns else frame
-    buffer = io.BytesIO()
-    if fmt == "csv":
-        frame.write_csv(buffer)
-        media = "text/csv; charset=utf-8"
-    else:
-        frame.write_parquet(buffer, compression="zstd")
-        media = "application/vnd.apache.parquet"
-    return Response(buffer.getvalue(), media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
+    return table_download(frame.drop("t") if "t" in frame.columns else frame, fmt, filename)
 
 
 # -- routes ---------------------------------------------------------------------------

@@ -8,7 +8,6 @@ A video is a ``Dataset`` of kind ``video`` (``sideline.storage.videos``); its an
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from typing import Any, Literal
 
@@ -19,6 +18,7 @@ from sqlalchemy import func, select
 
 from sideline.api.deps import OrgContext, OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned, scoped
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
+from sideline.api.tables import table_download
 from sideline.errors import Conflict, InvalidInput, NotFound
 from sideline.jobs import video as video_jobs
 from sideline.jobs.schemas import JobOut
@@ -392,12 +392,4 @@ def download_tracking(video_id: uuid.UUID, org: OrgRead, session: SessionDep, se
         raise NotFound("No projected positions: calibrate the video first" if data == "positions"
                        else "This video has no tracks yet")
     frame = videos.read_stream(session, services.blobs, dataset, stream)
-    buffer = io.BytesIO()
-    if format == "csv":
-        frame.write_csv(buffer)
-        media = "text/csv; charset=utf-8"
-    else:
-        frame.write_parquet(buffer, compression="zstd")
-        media = "application/vnd.apache.parquet"
-    return Response(buffer.getvalue(), media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="video-{data}-{dataset.id}.{format}"'})
+    return table_download(frame, format, f"video-{data}-{dataset.id}")
