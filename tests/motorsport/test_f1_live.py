@@ -4,6 +4,7 @@ reconnects mid-race both end with exactly the final state, every delta seen once
 from __future__ import annotations
 
 import copy
+import threading
 
 import pytest
 
@@ -12,6 +13,26 @@ from tests.conftest import wait_for
 from tests.motorsport.test_f1_api import apply_event, comparable, import_recording, start_replay, wait_job
 
 EVENTS_AFTER_PAUSE = 300  # the reconnecting client drops its connection after this many
+RECEIVE_TIMEOUT_S = 60.0
+
+
+def receive_json(socket, timeout: float = RECEIVE_TIMEOUT_S) -> dict:
+    """The next frame, or a clear failure instead of a test that blocks until pytest's timeout."""
+    box: dict = {}
+
+    def receive() -> None:
+        try:
+            box["frame"] = socket.receive_json()
+        except BaseException as exc:  # handed to the test thread below
+            box["error"] = exc
+
+    reader = threading.Thread(target=receive, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if "error" in box:
+        raise box["error"]
+    assert "frame" in box, f"no WebSocket frame within {timeout:.0f} s"
+    return box["frame"]
 
 
 def snapshot_of(client, account, session_id: str) -> dict:
@@ -22,7 +43,7 @@ def snapshot_of(client, account, session_id: str) -> dict:
 
 def subscribe(socket, channel: str, since: int) -> int:
     socket.send_json({"type": "subscribe", "channel": channel, "since": since})
-    reply = socket.receive_json()
+    reply = receive_json(socket)
     assert reply["type"] == "subscribed" and reply["channel"] == channel, reply
     return reply["seq"]
 
@@ -31,7 +52,7 @@ def read_events(socket, until_finished: bool = True, limit: int | None = None) -
     """Event frames until the replay reports it finished (or ``limit`` of them); no gap allowed."""
     frames = []
     while limit is None or len(frames) < limit:
-        frame = socket.receive_json()
+        frame = receive_json(socket)
         assert frame["type"] == "event", f"expected only events, got {frame}"
         frames.append(frame)
         if until_finished and frame["event"] == "replay" and frame["data"]["state"] == "finished":
