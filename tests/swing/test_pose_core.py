@@ -81,7 +81,7 @@ def test_download_is_checked_against_the_pinned_hash(tmp_path, monkeypatch):
     source.write_bytes(b"tampered model")
     monkeypatch.setenv("SIDELINE_MODEL_DIR", str(tmp_path / "none"))
     monkeypatch.setenv("SIDELINE_MODEL_CACHE", str(tmp_path / "cache"))
-    good = models.ModelFile("m.tflite", models._sha256(source), source.as_uri())
+    good = models.ModelFile("m.tflite", models.sha256_of(source), source.as_uri())
     monkeypatch.setitem(models.MODELS, "m", good)
     assert models.model_path("m").read_bytes() == b"tampered model"  # matching hash: cached
     monkeypatch.setitem(models.MODELS, "bad", models.ModelFile("b.tflite", "0" * 64, source.as_uri()))

@@ -106,7 +106,7 @@ def test_unknown_and_undownloadable_models_are_clear_errors(tmp_path, monkeypatc
     monkeypatch.setenv("SIDELINE_MODEL_CACHE", str(tmp_path / "cache"))
     with pytest.raises(InvalidInput, match="unknown model"):
         resolve_model("not-a-model")
-    with pytest.raises(InvalidInput, match="not downloadable"):
+    with pytest.raises(InvalidInput, match="no public download"):
         resolve_model("nanodet")
-    with pytest.raises(InvalidInput, match="downloading is off"):
+    with pytest.raises(InvalidInput, match="downloading is disabled"):
         resolve_model("yolox_nano", download=False)
