@@ -240,6 +240,22 @@ def other_account(client, services) -> Account:
     return create_account(client, services, org_name="Bravo United")
 
 
+def upload_file(client: TestClient, account: Account, name: str, data: bytes) -> str:
+    """Upload ``data`` as a ready file of the account's organisation; its id."""
+    r = client.post(account.url("/files"), headers=account.headers, files={"file": (name, data, "application/octet-stream")})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def wait_job(client: TestClient, account: Account, job_id: str, timeout: float = 120.0) -> dict:
+    """The job once it has finished (succeeded, failed or cancelled)."""
+    def finished():
+        body = client.get(account.url(f"/jobs/{job_id}"), headers=account.headers).json()
+        return body if body["state"] in ("succeeded", "failed", "cancelled") else None
+
+    return wait_for(finished, timeout=timeout, interval=0.05, message=f"job {job_id}")
+
+
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -15,7 +15,7 @@ import pytest
 
 from sideline.api.football_wire import decode_frames
 from sideline.ingest.football import load_match
-from tests.conftest import wait_for
+from tests.conftest import upload_file, wait_job
 
 SHARED = Path(os.environ.get("SIDELINE_SHARED_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
 SAMPLES = SHARED / "football" / "tracking" / "provider_samples"
@@ -28,19 +28,11 @@ EPTS = {"meta_data": SAMPLES / "epts_metrica_metadata.xml", "raw_data": SAMPLES 
 
 
 def upload(client, account, path: Path, *, content: bytes | None = None, name: str | None = None) -> str:
-    data = path.read_bytes() if content is None else content
-    r = client.post(account.url("/files"), headers=account.headers,
-                    files={"file": (name or path.name, data, "application/octet-stream")})
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
+    return upload_file(client, account, name or path.name, path.read_bytes() if content is None else content)
 
 
 def run_job(client, account, job: dict, timeout: float = 120.0) -> dict:
-    def finished():
-        body = client.get(account.url(f"/jobs/{job['id']}"), headers=account.headers).json()
-        return body if body["state"] in ("succeeded", "failed", "cancelled") else None
-
-    return wait_for(finished, timeout=timeout, interval=0.1, message=f"job {job['type']}")
+    return wait_job(client, account, job["id"], timeout)
 
 
 def import_files(client, account, provider: str, files: dict[str, Path], **extra) -> dict:

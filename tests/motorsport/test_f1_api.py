@@ -12,26 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import create_account, wait_for
+from tests.conftest import create_account, upload_file, wait_for, wait_job
 from tests.motorsport.f1_data import f1_folder, f1db, f1db_seconds
 
-FINISHED = ("succeeded", "failed", "cancelled")
 
 
 def upload(client, account, path: Path, name: str | None = None, content: bytes | None = None) -> str:
-    r = client.post(account.url("/files"), headers=account.headers,
-                    files={"file": (name or path.name, path.read_bytes() if content is None else content,
-                                    "application/octet-stream")})
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-def wait_job(client, account, job_id: str, timeout: float = 120.0) -> dict:
-    def finished():
-        body = client.get(account.url(f"/jobs/{job_id}"), headers=account.headers).json()
-        return body if body["state"] in FINISHED else None
-
-    return wait_for(finished, timeout=timeout, interval=0.05, message=f"job {job_id}")
+    return upload_file(client, account, name or path.name, path.read_bytes() if content is None else content)
 
 
 def import_recording(client, account, name: str = "2018_azerbaijan_race", **extra) -> dict:

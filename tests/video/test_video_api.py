@@ -14,7 +14,8 @@ import pytest
 from sideline.api.football_wire import decode_frames
 from sideline.errors import InvalidInput
 from sideline.jobs import video as video_jobs
-from tests.conftest import wait_for
+from tests.conftest import upload_file as upload
+from tests.conftest import wait_job
 from tests.video._data import shared_data, shared_models
 
 FRAMES = 15  # vtest.avi runs at 10 fps: 1.5 s, enough for tracks longer than the 0.5 s minimum
@@ -26,20 +27,6 @@ PITCH_POINTS = [[-20, -15], [20, -15], [20, 15], [-20, 15]]
 @pytest.fixture(autouse=True)
 def _models(monkeypatch):
     monkeypatch.setenv("SIDELINE_MODEL_DIR", str(shared_models()))
-
-
-def upload(client, account, name: str, data: bytes) -> str:
-    r = client.post(account.url("/files"), headers=account.headers, files={"file": (name, data, "application/octet-stream")})
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-def wait_job(client, account, job_id: str, timeout: float = 120.0) -> dict:
-    def finished():
-        body = client.get(account.url(f"/jobs/{job_id}"), headers=account.headers).json()
-        return body if body["state"] in ("succeeded", "failed", "cancelled") else None
-
-    return wait_for(finished, timeout=timeout, interval=0.1, message="video job")
 
 
 def analyse(client, account, name: str, data: bytes, **options) -> tuple[dict, dict]:
