@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from sideline.auth import passwords
 from sideline.settings import Settings, load_settings
+
+# argon2id at its production cost takes ~0.2 s a hash, and almost every test creates and logs in
+# accounts: the in-process tests use the cheapest parameters instead (the algorithm, the code
+# paths and the stored hash format are the same). Servers started as subprocesses keep the real cost.
+passwords._hasher = passwords.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("SIDELINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -277,14 +283,16 @@ class LiveServer:
     process: subprocess.Popen
 
 
-def start_server(home: Path, env_extra: dict[str, str] | None = None) -> LiveServer:
+def start_server(home: Path, env_extra: dict[str, str] | None = None, *, demo_match: bool = False) -> LiveServer:
+    """`sideline demo` then `sideline serve` in a subprocess; the demo match only when asked (it
+    takes seconds to import and only the football pages need it)."""
     from sideline.cli import DEMO_EMAIL, DEMO_PASSWORD
 
     port = free_port()
     env = {**os.environ, "SIDELINE_HOME": str(home), "SIDELINE_ENVIRONMENT": "test",
            "SIDELINE_SECRET_KEY": "live-secret-" + "y" * 40, "SIDELINE_LOG_JSON": "false", **(env_extra or {})}
     sideline = [sys.executable, "-m", "sideline.cli"]
-    subprocess.run([*sideline, "demo"], env=env, check=True, capture_output=True)
+    subprocess.run([*sideline, "demo", "--match" if demo_match else "--no-match"], env=env, check=True, capture_output=True)
     log = open(home / "server.log", "wb")
     process = subprocess.Popen([*sideline, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -305,7 +313,7 @@ def start_server(home: Path, env_extra: dict[str, str] | None = None) -> LiveSer
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     home = tmp_path_factory.mktemp("live-home")
-    server = start_server(home)
+    server = start_server(home, demo_match=True)
     yield server
     server.process.terminate()
     try:

@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 
 from tests.test_tenancy import add_file, add_public_dataset
 
-# Examples per operation and mode; about 40 operations x 2 modes x 2 databases.
+# Examples per operation and mode, over every operation in both modes.
 MAX_EXAMPLES = 8
 
 
@@ -75,6 +75,9 @@ def check_response(case, response) -> None:
         assert isinstance(error, dict) and error.get("code") and error.get("message"), response.text
 
 
+# PostgreSQL only: its stricter types are where generated input finds 5xx that SQLite lets pass,
+# and the walk over every operation takes most of a minute per database.
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_no_server_errors(app, client, services, account, real_ids):
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     public_id = str(add_public_dataset(services))

@@ -127,8 +127,9 @@ def users_create(email: str, password: str = typer.Option(..., prompt=True, hide
 
 
 @app.command()
-def demo() -> None:
-    """Create the demo organisation and login (idempotent)."""
+def demo(match: bool = typer.Option(True, "--match/--no-match",
+                                    help="Also import the SkillCorner demo match (takes a few seconds).")) -> None:
+    """Create the demo organisation and login, and import a demo match (idempotent)."""
     from sqlalchemy import select
 
     from sideline.accounts import create_organisation, ensure_user
@@ -146,7 +147,8 @@ def demo() -> None:
                                                    Membership.user_id == user.id)) is None:
             session.add(Membership(organisation_id=org.id, user_id=user.id, role=Role.owner))
         org_id = org.id
-    _demo_match(db, org_id)
+    if match:
+        _demo_match(db, org_id)
     typer.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 

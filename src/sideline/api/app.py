@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from pathlib import Path
 
@@ -36,6 +37,17 @@ def api_router() -> APIRouter:
                    uploads, files, football, football_clips, f1, f1_analysis, f1_predictions, videos, swings):
         router.include_router(module.router)
     return router
+
+
+@functools.cache
+def _api_routes() -> tuple:
+    """The API's routes, built once per process and shared by every app it creates.
+
+    Compiling the routes' request and response models takes most of a second; the routes hold
+    no per-app state (settings and services are read from ``request.app.state``), and the router
+    they are built on has no dependency-overrides provider, so sharing them is safe.
+    """
+    return tuple(api_router().routes)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -74,7 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         response.headers["X-Request-ID"] = request.state.request_id
         return response
 
-    app.include_router(api_router())
+    app.router.routes.extend(_api_routes())
     app.include_router(health.router)
     install_observability(app, settings)  # /metrics must precede the web app's catch-all route
     _mount_web_app(app)
