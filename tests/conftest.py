@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
 import secrets
@@ -149,6 +150,16 @@ def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
         drop_pg_database(pg_template)
 
 
+# One thread drops the per-test PostgreSQL databases while the following tests run.
+_background_drops = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _finish_background_drops() -> Iterator[None]:
+    yield
+    _background_drops.shutdown(wait=True)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request, tmp_path, migrated_templates) -> Iterator[str]:
     """Runs a test once on the embedded SQLite file and once on a fresh PostgreSQL database,
@@ -161,7 +172,7 @@ def backend(request, tmp_path, migrated_templates) -> Iterator[str]:
         request.getfixturevalue("pg_server")
         url = create_pg_database(template=migrated_templates.get("postgres"))
         yield url
-        drop_pg_database(url)
+        _background_drops.submit(drop_pg_database, url)  # nothing waits for it: the next test can start
 
 
 @pytest.fixture
