@@ -37,3 +37,20 @@ def golf_pose(golf_clip):
     from sideline.vision.pose.blazepose import BlazePose
 
     return estimate_video(BlazePose("full"), golf_clip)
+
+
+@pytest.fixture(scope="session")
+def tennis_pose_cache() -> dict:
+    """(video, player) -> PoseSequence from the swing job's tennis pose stage, filled on first use and
+    shared by the stroke evaluation and the tennis API test (each clip's pose costs 4-10 s here)."""
+    require(models_folder() / "pose_landmark_full.tflite")
+    require(models_folder() / "movenet-multipose.onnx")
+    return {}
+
+
+def tennis_pose(cache: dict, video: str, player: str):
+    if (video, player) not in cache:
+        from tests.swing.tennis_eval import player_pose
+
+        cache[(video, player)] = player_pose(require(shared_data() / video), player)
+    return cache[(video, player)]

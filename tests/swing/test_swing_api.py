@@ -157,7 +157,9 @@ def test_bad_clips_fail_with_a_message_and_publish_nothing(client, account, tmp_
     assert client.get(account.url("/swings"), headers=account.headers).json()["total"] == 0
     files = client.get(account.url("/files"), headers=account.headers).json()
     assert not any(f["content_type"] == "video/mp4" for f in files["items"])  # no half-published annotated video
-    for body, field in (({"file_id": str(uuid.uuid4()), "sport": "tennis"}, "sport"),
+    for body, field in (({"file_id": str(uuid.uuid4()), "sport": "cricket"}, "sport"),
+                        ({"file_id": str(uuid.uuid4()), "sport": "tennis", "athlete": "middle"}, "athlete"),
+                        ({"file_id": str(uuid.uuid4()), "sport": "tennis", "athlete_height_m": 5}, "athlete_height_m"),
                         ({"file_id": str(uuid.uuid4()), "model": "huge"}, "model"),
                         ({"file_id": str(uuid.uuid4()), "playback_speed": 4}, "playback_speed")):
         r = client.post(account.url("/swings/analyse"), headers=account.headers, json=body)
@@ -201,3 +203,79 @@ def test_clips_with_two_swings_or_a_lost_athlete_are_refused():
     nobody = dataclasses.replace(one, confidence=np.where(np.arange(n) < n // 3, 1.0, 0.0))
     with pytest.raises(InvalidInput, match="no person found in 67% of the frames"):
         check_presence(nobody, "nobody.mp4")
+
+
+TENNIS_LABELS = json.loads((Path(__file__).parent / "labels" / "tennis_serve_from_behind.json").read_text())
+
+
+@pytest.fixture
+def shared_tennis_pose(tennis_pose_cache, monkeypatch):
+    """The job's pose stage on the serve clip returns the session's run of the same stage on the same
+    file (tests/swing/conftest.py), so the suite pays for it once."""
+    from sideline.jobs import swing as swing_jobs
+    from tests.swing.conftest import require, shared_data
+
+    clip = require(shared_data() / TENNIS_LABELS["video"])
+    real = swing_jobs.estimate_pose
+    key = (TENNIS_LABELS["video"], "auto")
+
+    def estimate(video, **kw):
+        if kw == {"sport": "tennis", "model": "full", "athlete": "auto"} and Path(video).read_bytes() == clip.read_bytes():
+            if key not in tennis_pose_cache:
+                tennis_pose_cache[key] = real(video, **kw)
+            return tennis_pose_cache[key]
+        return real(video, **kw)
+
+    monkeypatch.setattr(swing_jobs, "estimate_pose", estimate)
+    return clip
+
+
+def test_tennis_clip_end_to_end(client, account, other_account, shared_tennis_pose):
+    h = account.headers
+    athlete = client.post(account.url("/athletes"), headers=h, json={"name": "Server", "sport": "tennis"}).json()
+    job = analyse(client, account, upload(client, account, shared_tennis_pose), sport="tennis", athlete_id=athlete["id"],
+                  athlete_height_m=1.8)
+    assert job["state"] == "succeeded", job["error"]
+    assert job["result"]["strokes"] == {"forehand": 0, "backhand": 0, "serve": 1, "volley": 0}
+    swing_id = job["result"]["swing_id"]
+    swing = client.get(account.url(f"/swings/{swing_id}"), headers=h).json()
+    assert swing["sport"] == "tennis" and swing["handedness"] == "right" and swing["tempo"] == {}
+    tennis = swing["tennis"]
+    assert tennis["athlete"] == "auto" and tennis["view"] in ("behind", "side", "front") and tennis["handedness_detected"]
+    [stroke] = tennis["strokes"]
+    label = TENNIS_LABELS["players"]["auto"]["strokes"][0]
+    assert stroke["type"] == label["type"] and abs(stroke["time_s"] - label["contact_s"]) <= TENNIS_LABELS["tolerance_s"]
+    assert stroke["speed_m_s"] == pytest.approx(stroke["speed_torso_s"] * 0.288 * 1.8, rel=1e-3)
+    assert stroke["stance"] is None and stroke["trunk_rotation_deg"] > 0 and stroke["reasons"]
+    assert swing["cues"] == []  # one serve: nothing of its kind to compare it with
+    listing = client.get(account.url("/swings"), headers=h).json()["items"]
+    assert listing[0]["strokes"]["serve"] == 1
+
+    r = client.get(account.url(f"/files/{swing['video_file_id']}/content"), headers=h)
+    with av.open(io.BytesIO(r.content)) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.codec_context.width) == ("h264", 1280)
+        assert sum(1 for _ in container.decode(stream)) == TENNIS_LABELS["frames_total"]
+
+    for path, params in ((f"/swings/{swing_id}/compare", {"reference_id": swing_id}), (f"/swings/{swing_id}/nearest", {})):
+        r = client.get(account.url(path), headers=h, params=params)
+        assert r.status_code == 400 and "golf" in r.json()["error"]["message"], r.text
+    progress = client.get(account.url(f"/athletes/{athlete['id']}/swing-progress"), headers=h).json()
+    assert [p["swing_id"] for p in progress] == [swing_id] and progress[0]["tempo_ratio"] is None
+    assert client.get(other_account.url(f"/swings/{swing_id}"), headers=other_account.headers).status_code == 404
+
+
+def test_a_tennis_clip_without_a_stroke_is_refused():
+    from dataclasses import replace
+
+    from sideline.errors import InvalidInput
+    from sideline.jobs.swing import find_strokes
+    from tests.swing import tennis_synthetic as ts
+
+    t = np.arange(0, 3, 1 / 30)
+    walking = ts.project(ts.walking(t), t, elevation_deg=20)
+    with pytest.raises(InvalidInput, match=r"walk.mp4: no tennis stroke found: the racket wrist never swung faster than 6"):
+        find_strokes(walking, "walk.mp4", right_handed=None, playback_speed=1.0, height_m=None)
+    nobody = replace(walking, landmarks=np.full_like(walking.landmarks, np.nan))
+    with pytest.raises(InvalidInput, match="nobody.mp4: tennis strokes need shoulders and hips"):
+        find_strokes(nobody, "nobody.mp4", right_handed=None, playback_speed=1.0, height_m=None)

@@ -1,8 +1,13 @@
-"""Swing job: analyse one uploaded clip (pose, golf events, metrics, cues, annotated video).
+"""Swing job: analyse one uploaded clip (pose, golf events or tennis strokes, metrics, cues,
+annotated video).
 
-Stages with progress: decode + pose (5-70 %), events/metrics/cues (70-78 %), render (78-96 %),
-store (one transaction: the swing, its pose stream and the annotated video's file row). A
-failed analysis publishes nothing; the rendered blob is removed if the store step fails.
+Stages with progress: decode + pose (5-70 %), events or strokes / metrics / cues (70-78 %),
+render (78-96 %), store (one transaction: the swing, its pose stream and the annotated video's
+file row). A failed analysis publishes nothing; the rendered blob is removed if the store step fails.
+
+Tennis clips may show several people (broadcast: both players, umpire, ball kids): ``athlete``
+picks whom to analyse (``auto``: the most prominent person, i.e. the player of a practice clip or
+the near player of a broadcast; ``near``; ``far``; see ``sideline.vision.pose.players``).
 """
 
 from __future__ import annotations
@@ -25,10 +30,15 @@ from sideline.storage.models import Athlete, FileStatus, StoredFile
 from sideline.storage.uploads import file_key, sanitize_filename
 
 ANALYSE_JOB = "swing.analyse"
-SPORTS = ("golf",)  # tennis strokes: events not implemented yet
+SPORTS = ("golf", "tennis")
 MODELS = ("lite", "full", "heavy")
+ATHLETES = ("auto", "near", "far")
 MIN_DURATION_S, MAX_DURATION_S = 1.0, 60.0
 MAX_SIDE = 720  # pose and render size: phones film 4K, the landmarks do not need it
+# Tennis: a broadcast player is ~10 % of the picture's height; MoveNet finds him on the whole frame,
+# so keep 720p rather than shrinking 1080p to 720 px wide (the landmarks crop the full frame anyway).
+TENNIS_MAX_SIDE = 1280
+HEIGHT_RANGE_M = (0.8, 2.5)
 MIN_PRESENCE = 0.5  # share of frames the athlete must be found in
 JUNIOR_AGE = 16
 
@@ -43,6 +53,11 @@ def validate_analyse(params: dict[str, Any]) -> None:
         raise InvalidInput(f"sport: {params.get('sport')!r} is not supported yet; supported: {', '.join(SPORTS)}")
     if params.get("model", "full") not in MODELS:
         raise InvalidInput(f"model: one of {', '.join(MODELS)}")
+    if params.get("athlete", "auto") not in ATHLETES:
+        raise InvalidInput(f"athlete: which player to analyse, one of {', '.join(ATHLETES)}")
+    height = params.get("athlete_height_m")
+    if height is not None and (not isinstance(height, (int, float)) or not HEIGHT_RANGE_M[0] <= height <= HEIGHT_RANGE_M[1]):
+        raise InvalidInput(f"athlete_height_m: the player's height in metres, {HEIGHT_RANGE_M[0]} to {HEIGHT_RANGE_M[1]}")
     if params.get("handedness", "auto") not in ("auto", "right", "left"):
         raise InvalidInput("handedness: auto, right or left")
     speed = params.get("playback_speed", 1.0)
@@ -68,6 +83,33 @@ def check_clip(path: Path, filename: str) -> None:
     if duration is not None and duration > MAX_DURATION_S:
         raise InvalidInput(f"{filename}: the clip lasts {duration:.0f} s; trim it to the swing "
                            f"(at most {MAX_DURATION_S:.0f} s)")
+
+
+def estimate_pose(video: Path, *, sport: str = "golf", model: str = "full", athlete: str = "auto"):
+    """The job's pose stage: BlazePose on the athlete (golf), or on the chosen player of a possibly
+    crowded tennis clip (MoveNet MultiPose finds them, BlazePose tracks them)."""
+    from sideline.vision.pose.base import estimate_video
+    from sideline.vision.pose.blazepose import BlazePose
+    from sideline.vision.pose.players import PlayerTracker, estimate_player
+
+    if sport == "tennis":
+        return estimate_player(PlayerTracker(model, which=athlete), video, max_side=TENNIS_MAX_SIDE)
+    return estimate_video(BlazePose(model), video, max_side=MAX_SIDE)
+
+
+def find_strokes(pose, filename: str, *, right_handed: bool | None, playback_speed: float, height_m: float | None):
+    from sideline.analytics.swing.tennis import MIN_PEAK_SPEED, TORSO_PER_HEIGHT, analyse_strokes
+
+    try:
+        analysis = analyse_strokes(pose, right_handed=right_handed, playback_speed=playback_speed,
+                                   metres_per_torso=TORSO_PER_HEIGHT * height_m if height_m else None)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{filename}: {exc.message}") from None
+    if not analysis.strokes:
+        fastest = float(np.nanmax(analysis.speed)) if np.isfinite(analysis.speed).any() else 0.0
+        raise InvalidInput(f"{filename}: no tennis stroke found: the racket wrist never swung faster than "
+                           f"{MIN_PEAK_SPEED:.0f} torso lengths/s (fastest {fastest:.1f}) with the whole swing in the clip")
+    return analysis
 
 
 def check_presence(pose, filename: str) -> None:
@@ -115,10 +157,8 @@ def check_swing(pose, events: list, filename: str) -> None:
           validate=validate_analyse, generic_api=False)
 def analyse_swing(ctx: JobContext) -> dict:
     from sideline.analytics.swing.compare import FEATURE_VERSION, feature_vector, swing_features
-    from sideline.analytics.swing.feedback import coaching_cues, swing_metrics
+    from sideline.analytics.swing.feedback import coaching_cues, swing_metrics, tennis_cues
     from sideline.analytics.swing.views import detect_view
-    from sideline.vision.pose.base import estimate_video
-    from sideline.vision.pose.blazepose import BlazePose
     from sideline.vision.swing_render import render_swing
 
     if ctx.step_done("store"):
@@ -144,38 +184,59 @@ def analyse_swing(ctx: JobContext) -> dict:
                 while chunk := reader.read(1 << 20):
                     out.write(chunk)
         check_clip(video, filename)
+        sport = params.get("sport", "golf")
         ctx.progress(5, f"Estimating the pose (BlazePose {params.get('model', 'full')})")
-        pose = estimate_video(BlazePose(params.get("model", "full")), video, max_side=MAX_SIDE)
-        ctx.progress(70, "Finding the swing events")
+        pose = estimate_pose(video, sport=sport, model=params.get("model", "full"), athlete=params.get("athlete", "auto"))
         check_presence(pose, filename)
-        events = find_events(pose, filename)
-        check_swing(pose, events, filename)
-        frames = {e.name: e.frame for e in events}
-        camera = detect_view(pose, frames["address"], frames["top"])
-        right_handed = {"right": True, "left": False}.get(params.get("handedness", "auto"), camera.right_handed)
-        right_handed = True if right_handed is None else right_handed
-        features = swing_features(pose, frames, view=camera.view, right_handed=right_handed, playback_speed=speed)
-        metrics = swing_metrics(features)
-        for e in events:
-            metrics["events"][e.name]["confidence"] = e.confidence
-        cues = [c.to_json() for c in coaching_cues(features, junior=is_junior)]
-        ctx.progress(78, "Rendering the annotated video")
+        given_hand = {"right": True, "left": False}.get(params.get("handedness", "auto"))
         rendered = Path(tmp) / "annotated.mp4"
-        shown = {k: v for k, v in features.angles.items() if k in metrics["angles"]}
-        result = render_swing(video, pose, rendered, events=frames, angles=shown, max_side=MAX_SIDE,
-                              progress=lambda p: ctx.progress(78 + 18 * p, "Rendering the annotated video"))
+        render_progress = lambda p: ctx.progress(78 + 18 * p, "Rendering the annotated video")  # noqa: E731
+        if sport == "tennis":
+            ctx.progress(70, "Finding the strokes")
+            analysis = find_strokes(pose, filename, right_handed=given_hand, playback_speed=speed,
+                                    height_m=params.get("athlete_height_m"))
+            right_handed = analysis.right_handed
+            metrics = analysis.to_json()
+            cues = [c.to_json() for c in tennis_cues(analysis, junior=is_junior)]
+            sport_meta = {"view": analysis.view.view, "shoulder_width": analysis.view.shoulder_width,
+                          "athlete": params.get("athlete", "auto")}
+            ctx.progress(78, "Rendering the annotated video")
+            result = render_swing(video, pose, rendered, events={s.label(): s.frame for s in analysis.strokes},
+                                  event_text={s.label(): s.caption(analysis.metres_per_torso) for s in analysis.strokes},
+                                  angles={"racket_speed": analysis.speed}, max_side=TENNIS_MAX_SIDE,
+                                  progress=render_progress)
+            max_side = TENNIS_MAX_SIDE
+        else:
+            ctx.progress(70, "Finding the swing events")
+            events = find_events(pose, filename)
+            check_swing(pose, events, filename)
+            frames = {e.name: e.frame for e in events}
+            camera = detect_view(pose, frames["address"], frames["top"])
+            right_handed = given_hand if given_hand is not None else camera.right_handed
+            right_handed = True if right_handed is None else right_handed
+            features = swing_features(pose, frames, view=camera.view, right_handed=right_handed, playback_speed=speed)
+            metrics = swing_metrics(features)
+            for e in events:
+                metrics["events"][e.name]["confidence"] = e.confidence
+            cues = [c.to_json() for c in coaching_cues(features, junior=is_junior)]
+            sport_meta = {"view": camera.view,
+                          "shoulder_width": camera.shoulder_width if np.isfinite(camera.shoulder_width) else None,
+                          "feature_vector": [round(float(v), 5) for v in feature_vector(features)],
+                          "feature_version": FEATURE_VERSION}
+            ctx.progress(78, "Rendering the annotated video")
+            shown = {k: v for k, v in features.angles.items() if k in metrics["angles"]}
+            result = render_swing(video, pose, rendered, events=frames, angles=shown, max_side=MAX_SIDE,
+                                  progress=render_progress)
+            max_side = MAX_SIDE
         video_id = uuid.uuid4()
         key = file_key(ctx.organisation_id, video_id)
         data = rendered.read_bytes()
     blobs.put(key, data)
     stem = Path(filename).stem
     meta = {
-        "sport": params.get("sport", "golf"), "club": params.get("club"),
-        "handedness": "right" if right_handed else "left", "view": camera.view,
-        "shoulder_width": camera.shoulder_width if np.isfinite(camera.shoulder_width) else None,
-        "playback_speed": speed, "junior": is_junior,
-        "pose": swings.pose_meta(pose, MAX_SIDE), "metrics": metrics, "cues": cues,
-        "feature_vector": [round(float(v), 5) for v in feature_vector(features)], "feature_version": FEATURE_VERSION,
+        "sport": sport, "club": params.get("club"), "handedness": "right" if right_handed else "left",
+        **sport_meta, "playback_speed": speed, "junior": is_junior,
+        "pose": swings.pose_meta(pose, max_side), "metrics": metrics, "cues": cues,
         "video": {"file_id": str(video_id), "frames": result.frames, "fps": result.fps,
                   "width": result.width, "height": result.height},
         "source": {"file_id": str(file_id), "filename": filename},
@@ -190,7 +251,8 @@ def analyse_swing(ctx: JobContext) -> dict:
         session.flush()
         dataset = swings.save_swing(session, blobs, ctx.organisation_id, pose, name=name, meta=meta,
                                     athlete_id=athlete_id, source_file_id=file_id)
-        return {"swing_id": str(dataset.id), "video_file_id": str(video_id), "tempo": metrics["tempo"]["ratio"]}
+        summary = ({"strokes": metrics["counts"]} if sport == "tennis" else {"tempo": metrics["tempo"]["ratio"]})
+        return {"swing_id": str(dataset.id), "video_file_id": str(video_id), **summary}
 
     try:
         return ctx.run_step("store", store) or {}

@@ -30,7 +30,8 @@ BONES = (("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"), ("left_
 LEFT, RIGHT, CENTRE = (255, 170, 40), (60, 200, 255), (240, 240, 240)
 EVENT_HOLD_S = 0.4  # an event's label stays on screen this long after its frame
 ANGLE_LABELS = {"spine_tilt": ("Spine", "°"), "lead_arm": ("Lead arm", "°"), "lead_knee_flex": ("Lead knee", "°"),
-                "trail_knee_flex": ("Trail knee", "°"), "hand_height": ("Hands", " torso")}
+                "trail_knee_flex": ("Trail knee", "°"), "hand_height": ("Hands", " torso"),
+                "racket_speed": ("Racket wrist", " torso/s")}
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,13 @@ def _bone_colour(a: str, b: str) -> tuple[int, int, int]:
 def render_swing(video: str | Path, pose: PoseSequence, out: str | os.PathLike | BinaryIO, *,
                  events: dict[str, int] | None = None, angles: dict[str, np.ndarray] | None = None,
                  max_side: int | None = None, min_visibility: float = 0.3,
-                 progress: Callable[[float], None] | None = None) -> RenderResult:
+                 progress: Callable[[float], None] | None = None,
+                 event_text: dict[str, str] | None = None) -> RenderResult:
     """Draw ``pose`` (estimated on ``video`` decoded with the same ``max_side``) onto the video.
 
     ``events`` name -> frame are marked on a timeline bar and named for EVENT_HOLD_S after their
-    frame; ``angles`` name -> [T] values are read out in the corner (NaN shows as "—").
+    frame (``event_text`` name -> caption replaces the name, e.g. a tennis stroke's type and
+    speed); ``angles`` name -> [T] values are read out in the corner (NaN shows as "—").
     """
     if pose.keypoint_names not in (BLAZEPOSE_KEYPOINTS, COCO_KEYPOINTS):
         raise InvalidInput("the annotated video needs a BlazePose or COCO pose")
@@ -69,7 +72,9 @@ def render_swing(video: str | Path, pose: PoseSequence, out: str | os.PathLike |
     fps = max(1, round(info.nominal_fps or pose.nominal_fps or 30))
     bones = [(pose.index(a), pose.index(b), _bone_colour(a, b)) for a, b in BONES]
     events = events or {}
-    event_times = sorted((pose.timestamps[f], name) for name, f in events.items() if 0 <= f < len(pose))
+    captions = event_text or {}
+    event_times = sorted((pose.timestamps[f], captions.get(name, name.replace("_", " ").upper()))
+                         for name, f in events.items() if 0 <= f < len(pose))
     size = max(12, height // 40)
     text_font, line = font(size), max(2, height // 300)
     n = len(pose)
@@ -101,7 +106,8 @@ def _readouts(draw: ImageDraw.ImageDraw, index: int, angles: dict[str, np.ndarra
         label, unit = ANGLE_LABELS.get(name, (name, ""))
         value = values[index] if index < len(values) else np.nan
         shown = ("—" if not np.isfinite(value) else
-                 f"{value:.2f}{unit}" if unit == " torso" else f"{value:.0f}{unit}")
+                 f"{value:.2f}{unit}" if unit == " torso" else f"{value:.1f}{unit}" if unit == " torso/s"
+                 else f"{value:.0f}{unit}")
         text = displayable(f"{label}: {shown}", size)
         box = draw.textbbox((size // 2, y), text, font=text_font)
         draw.rectangle([box[0] - 4, box[1] - 2, box[2] + 4, box[3] + 2], fill=(0, 0, 0))
@@ -123,7 +129,7 @@ def _event_overlay(draw: ImageDraw.ImageDraw, pose: PoseSequence, index: int, ev
     draw.ellipse([x_now - 5, bar_y - 5, x_now + 5, bar_y + 5], fill=(255, 60, 60))
     shown = [name for time_s, name in event_times if 0 <= now - time_s <= EVENT_HOLD_S]
     if shown:
-        text = displayable(shown[-1].replace("_", " ").upper(), size)
+        text = displayable(shown[-1], size)
         box = draw.textbbox((0, 0), text, font=text_font)
         x = (width - (box[2] - box[0])) // 2
         y = bar_y - 2 * size - (box[3] - box[1])

@@ -1135,6 +1135,27 @@ export interface paths {
         patch: operations["change_replay_api_v1_orgs__org_id__f1_sessions__session_id__replay_patch"];
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/f1/sessions/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Live
+         * @description Follow a session live: a new public session fed by an ``f1.live`` job (its id is the job's
+         *     ``params.session_id``); stop it like a replay.
+         */
+        post: operations["start_live_api_v1_orgs__org_id__f1_sessions_live_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/f1/sessions/{session_id}/analysis": {
         parameters: {
             query?: never;
@@ -1288,6 +1309,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/graphql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Graphql Get */
+        get: operations["graphql_get_api_v1_graphql_get"];
+        put?: never;
+        /**
+         * Graphql Post
+         * @description F1 timing over GraphQL (schema: introspection, or docs/motorsport.md). Errors are in ``errors``.
+         */
+        post: operations["graphql_post_api_v1_graphql_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/videos": {
         parameters: {
             query?: never;
@@ -1374,10 +1416,53 @@ export interface paths {
         get?: never;
         /**
          * Put Calibration
-         * @description Store the clicked points (a fixed camera: one calibration holds for the whole video) and
-         *     project the tracks again.
+         * @description Store the clicked points of one frame as a keyframe (replacing that frame's earlier points)
+         *     and project the tracks again. A fixed camera needs one keyframe; for a panning camera the
+         *     homography is propagated from the keyframes through the camera motion.
          */
         put: operations["put_calibration_api_v1_orgs__org_id__videos__video_id__calibration_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/videos/{video_id}/calibration/keyframes/{frame}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Keyframe
+         * @description Remove one keyframe and project again (with none left, positions wait for a calibration).
+         */
+        delete: operations["delete_keyframe_api_v1_orgs__org_id__videos__video_id__calibration_keyframes__frame__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/videos/{video_id}/calibration/frames": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calibration Frames
+         * @description Per frame in [t0, t1) (at most 600 s): whether its calibration is reliable, the drift since
+         *     the keyframe (m), the camera-motion inlier ratio and reprojection error (px), cuts, the keyframe
+         *     used, and the reason when unreliable.
+         */
+        get: operations["calibration_frames_api_v1_orgs__org_id__videos__video_id__calibration_frames_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1506,6 +1591,52 @@ export interface paths {
          * @description The tracked boxes (pixels) or the projected positions (pitch metres, speed m/s; ball = track -1).
          */
         get: operations["download_tracking_api_v1_orgs__org_id__videos__video_id__tracking_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/videos/{video_id}/poses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Poses
+         * @description The video's pose requests, newest first (the last 100 of the organisation's).
+         */
+        get: operations["list_poses_api_v1_orgs__org_id__videos__video_id__poses_get"];
+        put?: never;
+        /**
+         * Request Pose
+         * @description Estimate one track's pose over [t0, t1] (a ``video.pose`` job on the ``pose`` queue); the
+         *     result is read with ``GET .../poses/{id}``.
+         */
+        post: operations["request_pose_api_v1_orgs__org_id__videos__video_id__poses_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/videos/{video_id}/poses/{pose_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pose
+         * @description Keypoints per frame in video pixels: ``rows`` of [t, frame, score, [[x, y, visibility], ...]]
+         *     (null where not found), with the keypoint names and the skeleton's lines.
+         */
+        get: operations["get_pose_api_v1_orgs__org_id__videos__video_id__poses__pose_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1731,12 +1862,13 @@ export interface components {
             athlete_id?: string | null;
             /**
              * Sport
+             * @description golf (one swing: events, tempo, angles) or tennis (a rally or practice clip: every stroke detected and classified)
              * @default golf
              */
             sport: string;
             /**
              * Club
-             * @description Club (golf) or stroke (tennis)
+             * @description Club (golf) or racket / session note (tennis)
              */
             club?: string | null;
             /**
@@ -1757,6 +1889,17 @@ export interface components {
              * @default full
              */
             model: string;
+            /**
+             * Athlete
+             * @description Tennis: which player to analyse when several are in view: auto (the most prominent: the player of a practice clip, the near player of a broadcast), near or far
+             * @default auto
+             */
+            athlete: string;
+            /**
+             * Athlete Height M
+             * @description Tennis: the player's height, to give racket-wrist speeds in m/s as well as torso lengths per second
+             */
+            athlete_height_m?: number | null;
             /** Name */
             name?: string | null;
         };
@@ -1917,15 +2060,22 @@ export interface components {
             ][];
             /**
              * Frame
-             * @description The frame the points were clicked on
+             * @description The frame the points were clicked on (a keyframe; another frame's keyframe is kept)
              * @default 0
              */
             frame: number;
+            /**
+             * Camera
+             * @description Change the camera mode too
+             */
+            camera?: ("auto" | "fixed" | "panning") | null;
         };
         /** CalibrationOut */
         CalibrationOut: {
             /** Residuals M */
             residuals_m: number[];
+            /** Keyframes */
+            keyframes: components["schemas"]["Keyframe"][];
             job: components["schemas"]["JobOut"];
         };
         /** ChunkOut */
@@ -2193,6 +2343,28 @@ export interface components {
              */
             recompute_jobs: number;
         };
+        /** GraphQLIn */
+        GraphQLIn: {
+            /** Query */
+            query: string;
+            /** Variables */
+            variables?: {
+                [key: string]: unknown;
+            } | null;
+            /** Operationname */
+            operationName?: string | null;
+        };
+        /** GraphQLOut */
+        GraphQLOut: {
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** Errors */
+            errors?: {
+                [key: string]: unknown;
+            }[] | null;
+        };
         /** GridOut */
         GridOut: {
             /** Nx */
@@ -2329,6 +2501,23 @@ export interface components {
             /** Description */
             description: string;
         };
+        /** Keyframe */
+        Keyframe: {
+            /** Frame */
+            frame: number;
+            /** Image Points */
+            image_points: [
+                number,
+                number
+            ][];
+            /** Pitch Points */
+            pitch_points: [
+                number,
+                number
+            ][];
+            /** Residuals M */
+            residuals_m: number[];
+        };
         /** LapProbabilities */
         LapProbabilities: {
             /** Lap */
@@ -2337,6 +2526,24 @@ export interface components {
             probabilities: {
                 [key: string]: number;
             };
+        };
+        /** LiveIn */
+        LiveIn: {
+            /**
+             * Source
+             * @description live_signalr (F1's own live-timing feed) or openf1
+             * @default live_signalr
+             */
+            source: string;
+            /** Name */
+            name?: string | null;
+            /** Round */
+            round?: number | null;
+            /**
+             * Session Key
+             * @description openf1 only: a session key or "latest" (default)
+             */
+            session_key?: number | string | null;
         };
         /** LoginIn */
         LoginIn: {
@@ -2801,21 +3008,30 @@ export interface components {
             /** Coverage */
             coverage?: number | null;
         };
-        /** PoseOut */
-        PoseOut: {
-            /** Keypoints */
-            keypoints: string[];
-            /** Frame Size */
-            frame_size: number[];
-            /** T */
-            t: number[];
-            /** Confidence */
-            confidence: number[];
+        /** PoseIn */
+        PoseIn: {
             /**
-             * Xy
-             * @description [frame][keypoint] = [x, y] pixels, null where missing
+             * Track Id
+             * @description A track of this video (merged tracks are followed)
              */
-            xy: (number | null)[][][];
+            track_id: number;
+            /**
+             * T0
+             * @description Start, seconds of video time
+             */
+            t0: number;
+            /**
+             * T1
+             * @description End, seconds (at most 30 s after t0)
+             */
+            t1: number;
+            /**
+             * Backend
+             * @description blazepose: BlazePose (33 landmarks) on the player's crop; movenet: MoveNet MultiPose (17 COCO keypoints) on the crop
+             * @default blazepose
+             * @enum {string}
+             */
+            backend: "blazepose" | "movenet";
         };
         /** PreviewIn */
         PreviewIn: {
@@ -3058,6 +3274,77 @@ export interface components {
             /** Error */
             error?: string | null;
         };
+        /** StrokeOut */
+        StrokeOut: {
+            /** Index */
+            index: number;
+            /**
+             * Type
+             * @description forehand, backhand, serve or volley
+             */
+            type: string;
+            /** Frame */
+            frame: number;
+            /**
+             * Time S
+             * @description Contact-time estimate, seconds into the video
+             */
+            time_s: number;
+            /** Confidence */
+            confidence: number;
+            /**
+             * Speed Torso S
+             * @description Peak racket-wrist speed relative to the hips, torso lengths per real second
+             */
+            speed_torso_s: number;
+            /**
+             * Speed M S
+             * @description The same in m/s (needs athlete_height_m)
+             */
+            speed_m_s: number | null;
+            /**
+             * Stance
+             * @description open, neutral or closed (2D proxy; none for serves)
+             */
+            stance: string | null;
+            /** Stance Angle Deg */
+            stance_angle_deg: number | null;
+            /**
+             * Trunk Rotation Deg
+             * @description Shoulder-line yaw change from the most coiled backswing frame to contact (2D proxy)
+             */
+            trunk_rotation_deg: number | null;
+            /** Coil Frame */
+            coil_frame: number | null;
+            /**
+             * Rotation Method
+             * @description depth (image x + rescaled BlazePose depth) or width (projected width)
+             */
+            rotation_method: string;
+            /** Backswing Torso */
+            backswing_torso: number;
+            /** Swing Time S */
+            swing_time_s: number;
+            /**
+             * Contact Side
+             * @description Racket wrist towards the racket-hand side at contact, torso lengths
+             */
+            contact_side: number;
+            /**
+             * Contact Height
+             * @description Racket wrist above the hips at contact, torso lengths
+             */
+            contact_height: number;
+            /** Two Handed */
+            two_handed: boolean;
+            /** Elbow Angle Deg */
+            elbow_angle_deg: number | null;
+            /**
+             * Reasons
+             * @description The classification rule that decided the type, with its measurement
+             */
+            reasons: string[];
+        };
         /** SwingDetail */
         SwingDetail: {
             /**
@@ -3077,10 +3364,20 @@ export interface components {
             handedness: string;
             /** View */
             view: string;
-            /** Tempo */
+            /**
+             * Tempo
+             * @description Golf tempo (empty for tennis)
+             */
             tempo: {
                 [key: string]: unknown;
             };
+            /**
+             * Strokes
+             * @description Tennis: strokes counted per type
+             */
+            strokes?: {
+                [key: string]: number;
+            } | null;
             /** Video File Id */
             video_file_id: string | null;
             /**
@@ -3110,6 +3407,8 @@ export interface components {
             pose: {
                 [key: string]: unknown;
             };
+            /** @description Tennis: every stroke with its metrics */
+            tennis?: components["schemas"]["TennisOut"] | null;
         };
         /** SwingSummary */
         SwingSummary: {
@@ -3130,10 +3429,20 @@ export interface components {
             handedness: string;
             /** View */
             view: string;
-            /** Tempo */
+            /**
+             * Tempo
+             * @description Golf tempo (empty for tennis)
+             */
             tempo: {
                 [key: string]: unknown;
             };
+            /**
+             * Strokes
+             * @description Tennis: strokes counted per type
+             */
+            strokes?: {
+                [key: string]: number;
+            } | null;
             /** Video File Id */
             video_file_id: string | null;
             /**
@@ -3157,6 +3466,41 @@ export interface components {
             name?: string | null;
             /** Colour */
             colour?: string | null;
+        };
+        /** TennisOut */
+        TennisOut: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Strokes */
+            strokes: components["schemas"]["StrokeOut"][];
+            /** Right Handed */
+            right_handed: boolean;
+            /** Handedness Detected */
+            handedness_detected: boolean;
+            /**
+             * View
+             * @description behind, front or side
+             */
+            view: string;
+            /** Oblique */
+            oblique: boolean;
+            /** Facing */
+            facing: number;
+            /** Shoulder Width */
+            shoulder_width: number;
+            /** Metres Per Torso */
+            metres_per_torso: number | null;
+            /** Depth Scale */
+            depth_scale: number;
+            /** Min Peak Speed */
+            min_peak_speed: number;
+            /**
+             * Athlete
+             * @description The player analysed: auto, near or far
+             */
+            athlete: string;
         };
         /** TokenOut */
         TokenOut: {
@@ -3287,6 +3631,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Frames Analysed */
+            frames_analysed?: number | null;
             /** Stages */
             stages: components["schemas"]["StageOut"][];
             job: components["schemas"]["JobOut"] | null;
@@ -3340,6 +3686,13 @@ export interface components {
              * @default 960
              */
             detect_side: number;
+            /**
+             * Camera
+             * @description fixed: one homography for the whole video; panning: propagated from the calibrated keyframes through the camera motion; auto: panning unless the camera did not move
+             * @default auto
+             * @enum {string}
+             */
+            camera: "auto" | "fixed" | "panning";
         };
         /** VideoSummary */
         VideoSummary: {
@@ -3419,6 +3772,49 @@ export interface components {
              * @description Add these events to this existing tracking match
              */
             match_id?: string | null;
+        };
+        /** PoseOut */
+        sideline__api__routers__swings__PoseOut: {
+            /** Keypoints */
+            keypoints: string[];
+            /** Frame Size */
+            frame_size: number[];
+            /** T */
+            t: number[];
+            /** Confidence */
+            confidence: number[];
+            /**
+             * Xy
+             * @description [frame][keypoint] = [x, y] pixels, null where missing
+             */
+            xy: (number | null)[][][];
+        };
+        /** PoseOut */
+        sideline__api__routers__videos__PoseOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Track Id */
+            track_id: number;
+            /** T0 */
+            t0: number;
+            /** T1 */
+            t1: number;
+            /** Backend */
+            backend: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Error */
+            error?: string | null;
+            /** Frames */
+            frames?: number | null;
+            /** Job Id */
+            job_id?: string | null;
         };
     };
     responses: never;
@@ -9243,6 +9639,77 @@ export interface operations {
             };
         };
     };
+    start_live_api_v1_orgs__org_id__f1_sessions_live_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LiveIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     session_analysis_api_v1_f1_sessions__session_id__analysis_get: {
         parameters: {
             query?: never;
@@ -9806,6 +10273,145 @@ export interface operations {
             };
         };
     };
+    graphql_get_api_v1_graphql_get: {
+        parameters: {
+            query: {
+                query: string;
+                /** @description JSON object */
+                variables?: string | null;
+                operationName?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    graphql_post_api_v1_graphql_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GraphQLIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_videos_api_v1_orgs__org_id__videos_get: {
         parameters: {
             query?: {
@@ -10242,6 +10848,150 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CalibrationOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_keyframe_api_v1_orgs__org_id__videos__video_id__calibration_keyframes__frame__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                video_id: string;
+                frame: number;
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calibration_frames_api_v1_orgs__org_id__videos__video_id__calibration_frames_get: {
+        parameters: {
+            query?: {
+                t0?: number;
+                t1?: number;
+                /** @description Include the image -> pitch matrix of each frame */
+                matrices?: boolean;
+            };
+            header?: never;
+            path: {
+                video_id: string;
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Bad request */
@@ -10792,6 +11542,217 @@ export interface operations {
             };
         };
     };
+    list_poses_api_v1_orgs__org_id__videos__video_id__poses_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                video_id: string;
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["sideline__api__routers__videos__PoseOut"][];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_pose_api_v1_orgs__org_id__videos__video_id__poses_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                video_id: string;
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PoseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["sideline__api__routers__videos__PoseOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_pose_api_v1_orgs__org_id__videos__video_id__poses__pose_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                video_id: string;
+                pose_id: string;
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     analyse_api_v1_orgs__org_id__swings_analyse_post: {
         parameters: {
             query?: never;
@@ -11088,7 +12049,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PoseOut"];
+                    "application/json": components["schemas"]["sideline__api__routers__swings__PoseOut"];
                 };
             };
             /** @description Bad request */

@@ -200,3 +200,55 @@ def _reference_cues(cues: _Cues, comparison: SwingComparison, reference: SwingFe
                      f"({abs(change):.0%} {pace}).",
                      f"Your {name} takes {phase.athlete_duration_s:.2f} s; the model swing takes "
                      f"{phase.reference_duration_s:.2f} s ({pace}).")
+
+
+# --- tennis ------------------------------------------------------------------------------------
+
+TENNIS_ROTATION_SHORTFALL = 0.6  # a stroke turning less than 60 % of the player's usual for that stroke
+TENNIS_ROTATION_MIN_GAP_DEG = 15.0  # ... and at least this many degrees less
+TENNIS_SPEED_SHORTFALL = 0.7  # racket-wrist speed below 70 % of the player's usual for that stroke
+
+
+def tennis_cues(analysis, *, junior: bool = False) -> list[Cue]:
+    """Cues for a tennis clip (``sideline.analytics.swing.tennis.TennisAnalysis``).
+
+    The reference is the player's own other strokes of the same type (their median), since the
+    rotation and speed proxies depend on the camera: a stroke is flagged when its trunk rotation
+    or racket-wrist speed falls well short of it. One stroke of a type has nothing to compare
+    with, so it gets no cue.
+    """
+    cues: list[Cue] = []
+    for stroke in analysis.strokes:
+        others = [s for s in analysis.strokes if s.type == stroke.type and s is not stroke]
+        name = f"{stroke.type} {stroke.index}"
+        turns = [s.trunk_rotation_deg for s in others if s.trunk_rotation_deg is not None]
+        value = stroke.trunk_rotation_deg
+        if turns and value is not None:
+            usual = float(np.median(turns))
+            if value < TENNIS_ROTATION_SHORTFALL * usual and usual - value >= TENNIS_ROTATION_MIN_GAP_DEG:
+                cues.append(_tennis_cue(
+                    junior, f"tennis_rotation_{stroke.index}", "trunk_rotation", value, usual, "deg", stroke,
+                    f"{name.capitalize()} at {stroke.time_s:.2f} s: trunk rotation {value:.0f}° (2D proxy) against "
+                    f"{usual:.0f}° on your other {stroke.type}s: turn the shoulders fully in the backswing.",
+                    f"On this {stroke.type} ({stroke.time_s:.2f} s) your shoulders turned {value:.0f}°, on your other "
+                    f"{stroke.type}s about {usual:.0f}°. Turn your back to the net a bit more before you swing."))
+        speeds = [s.speed_torso_s for s in others]
+        if speeds:
+            usual = float(np.median(speeds))
+            if stroke.speed_torso_s < TENNIS_SPEED_SHORTFALL * usual:
+                unit_value, unit_usual, unit = stroke.speed_torso_s, usual, "torso/s"
+                if stroke.speed_m_s is not None and analysis.metres_per_torso:
+                    unit_value, unit_usual, unit = stroke.speed_m_s, usual * analysis.metres_per_torso, "m/s"
+                cues.append(_tennis_cue(
+                    junior, f"tennis_speed_{stroke.index}", "racket_wrist_speed", unit_value, unit_usual, unit, stroke,
+                    f"{name.capitalize()} at {stroke.time_s:.2f} s: racket-wrist speed {unit_value:.1f} {unit} against "
+                    f"{unit_usual:.1f} {unit} on your other {stroke.type}s: accelerate through contact.",
+                    f"This {stroke.type} ({stroke.time_s:.2f} s) was slower than your others ({unit_value:.1f} against "
+                    f"{unit_usual:.1f} {unit}). Swing through the ball all the way."))
+    return cues
+
+
+def _tennis_cue(junior: bool, code: str, metric: str, value: float, reference: float, unit: str, stroke,
+                adult: str, junior_text: str) -> Cue:
+    return Cue(code, metric, round(float(value), 2), round(float(reference), 2), unit, int(stroke.frame),
+               round(float(stroke.time_s), 3), "fix", junior_text if junior else adult)

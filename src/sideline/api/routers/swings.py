@@ -1,5 +1,5 @@
-"""Swings: analyse an uploaded clip (a job), list and read swings, compare two, nearest swings,
-an athlete's progress over time. The annotated MP4 is a file: download it with
+"""Swings: analyse an uploaded clip (a job: a golf swing, or the strokes of a tennis clip), list and
+read swings, compare two golf swings, nearest golf swings, an athlete's progress over time. The annotated MP4 is a file: download it with
 ``GET /orgs/{org_id}/files/{video_file_id}/content``."""
 
 from __future__ import annotations
@@ -30,12 +30,55 @@ router = APIRouter(tags=["swing"], responses=ERROR_RESPONSES)
 class AnalyseIn(BaseModel):
     file_id: uuid.UUID = Field(description="An uploaded video (POST /orgs/{org_id}/files)")
     athlete_id: uuid.UUID | None = None
-    sport: str = Field("golf", max_length=20)
-    club: str | None = Field(None, max_length=40, description="Club (golf) or stroke (tennis)")
+    sport: str = Field("golf", max_length=20, description="golf (one swing: events, tempo, angles) or tennis "
+                       "(a rally or practice clip: every stroke detected and classified)")
+    club: str | None = Field(None, max_length=40, description="Club (golf) or racket / session note (tennis)")
     handedness: str = Field("auto", description="auto, right or left")
     playback_speed: float = Field(1.0, description="Real seconds per video second (0.25 for 4x slow motion)")
     model: str = Field("full", description="BlazePose lite, full or heavy")
+    athlete: str = Field("auto", description="Tennis: which player to analyse when several are in view: auto (the "
+                         "most prominent: the player of a practice clip, the near player of a broadcast), near or far")
+    athlete_height_m: float | None = Field(None, description="Tennis: the player's height, to give racket-wrist "
+                                           "speeds in m/s as well as torso lengths per second")
     name: str | None = Field(None, min_length=1, max_length=300)
+
+
+class StrokeOut(BaseModel):
+    index: int
+    type: str = Field(description="forehand, backhand, serve or volley")
+    frame: int
+    time_s: float = Field(description="Contact-time estimate, seconds into the video")
+    confidence: float
+    speed_torso_s: float = Field(description="Peak racket-wrist speed relative to the hips, torso lengths per real second")
+    speed_m_s: float | None = Field(description="The same in m/s (needs athlete_height_m)")
+    stance: str | None = Field(description="open, neutral or closed (2D proxy; none for serves)")
+    stance_angle_deg: float | None
+    trunk_rotation_deg: float | None = Field(description="Shoulder-line yaw change from the most coiled backswing "
+                                             "frame to contact (2D proxy)")
+    coil_frame: int | None
+    rotation_method: str = Field(description="depth (image x + rescaled BlazePose depth) or width (projected width)")
+    backswing_torso: float
+    swing_time_s: float
+    contact_side: float = Field(description="Racket wrist towards the racket-hand side at contact, torso lengths")
+    contact_height: float = Field(description="Racket wrist above the hips at contact, torso lengths")
+    two_handed: bool
+    elbow_angle_deg: float | None
+    reasons: list[str] = Field(description="The classification rule that decided the type, with its measurement")
+
+
+class TennisOut(BaseModel):
+    counts: dict[str, int]
+    strokes: list[StrokeOut]
+    right_handed: bool
+    handedness_detected: bool
+    view: str = Field(description="behind, front or side")
+    oblique: bool
+    facing: int
+    shoulder_width: float
+    metres_per_torso: float | None
+    depth_scale: float
+    min_peak_speed: float
+    athlete: str = Field(description="The player analysed: auto, near or far")
 
 
 class SwingSummary(BaseModel):
@@ -46,7 +89,8 @@ class SwingSummary(BaseModel):
     club: str | None
     handedness: str
     view: str
-    tempo: dict[str, Any]
+    tempo: dict[str, Any] = Field(description="Golf tempo (empty for tennis)")
+    strokes: dict[str, int] | None = Field(None, description="Tennis: strokes counted per type")
     video_file_id: uuid.UUID | None
     created_at: dt.datetime
 
@@ -59,6 +103,7 @@ class SwingDetail(SwingSummary):
     cues: list[dict[str, Any]]
     video: dict[str, Any]
     pose: dict[str, Any]
+    tennis: TennisOut | None = Field(None, description="Tennis: every stroke with its metrics")
 
 
 class PoseOut(BaseModel):
@@ -121,9 +166,15 @@ def _swing(session, org: OrgContext, swing_id: uuid.UUID) -> Dataset:
 def _summary(d: Dataset) -> dict[str, Any]:
     meta = d.meta
     video = (meta.get("video") or {}).get("file_id")
+    tennis = meta.get("sport") == "tennis"
     return dict(id=d.id, name=d.name, athlete_id=d.athlete_id, sport=meta.get("sport", "golf"), club=meta.get("club"),
-                handedness=meta["handedness"], view=meta["view"], tempo=meta["metrics"]["tempo"],
-                video_file_id=video, created_at=d.created_at)
+                handedness=meta["handedness"], view=meta["view"], tempo=meta["metrics"].get("tempo") or {},
+                strokes=meta["metrics"].get("counts") if tennis else None, video_file_id=video, created_at=d.created_at)
+
+
+def _golf_only(d: Dataset, what: str) -> None:
+    if d.meta.get("sport", "golf") != "golf":
+        raise InvalidInput(f"{what} works on golf swings (phase by phase); {d.name!r} is a {d.meta['sport']} clip")
 
 
 def _finite(value: float) -> float | None:
@@ -164,7 +215,9 @@ def get_swing(swing_id: uuid.UUID, org: OrgRead, session: SessionDep) -> SwingDe
     meta = d.meta
     return SwingDetail(**_summary(d), source_file_id=d.source_file_id, playback_speed=meta.get("playback_speed", 1.0),
                        junior=meta.get("junior", False), metrics=meta["metrics"], cues=meta["cues"],
-                       video=meta.get("video") or {}, pose=meta["pose"])
+                       video=meta.get("video") or {}, pose=meta["pose"],
+                       tennis=TennisOut(**meta["metrics"], athlete=meta.get("athlete", "auto"))
+                       if meta.get("sport") == "tennis" else None)
 
 
 @router.delete("/orgs/{org_id}/swings/{swing_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -203,6 +256,8 @@ def compare(swing_id: uuid.UUID, org: OrgRead, session: SessionDep, services: Se
     if reference_id is None:
         raise InvalidInput("reference_id: give the id of the swing to compare against")
     reference_ds = _swing(session, org, reference_id)
+    _golf_only(athlete_ds, "Comparison")
+    _golf_only(reference_ds, "Comparison")
     athlete = swings.load_features(session, services.blobs, athlete_ds)
     reference = swings.load_features(session, services.blobs, reference_ds)
     result = compare_swings(athlete, reference)
@@ -227,6 +282,7 @@ def nearest_swings(swing_id: uuid.UUID, org: OrgRead, session: SessionDep,
     from sideline.analytics.swing.compare import FEATURE_VERSION, nearest
 
     d = _swing(session, org, swing_id)
+    _golf_only(d, "Nearest-swing search")
     if d.meta.get("feature_version") != FEATURE_VERSION:
         raise InvalidInput("This swing was analysed with an older feature version; analyse it again")
     rows, matrix = swings.feature_table(session, org.organisation_id, sport=d.meta.get("sport", "golf"),
@@ -251,7 +307,7 @@ def swing_progress(athlete_id: uuid.UUID, org: OrgRead, session: SessionDep,
         meta = d.meta
         if club is not None and meta.get("club") != club:
             continue
-        tempo = meta["metrics"]["tempo"]
+        tempo = meta["metrics"].get("tempo") or {}
         points.append(ProgressPoint(swing_id=d.id, name=d.name, created_at=d.created_at, club=meta.get("club"),
                                     view=meta["view"], tempo_ratio=tempo.get("ratio"),
                                     backswing_s=tempo.get("backswing_s"), downswing_s=tempo.get("downswing_s"),

@@ -9,7 +9,7 @@ import { orgTransport, uploadFile } from "../../lib/upload";
 import { usePagedList } from "../../lib/usePagedList";
 import { useLiveJob } from "../../state/liveJob";
 import { JobProgress, useLoad } from "../football/common";
-import { fmt, listSwings, startAnalysis } from "./api";
+import { fmt, listSwings, startAnalysis, strokeSummary } from "./api";
 
 const PAGE_SIZE = 25;
 
@@ -36,13 +36,14 @@ export function SwingListPage() {
       ) : items.length === 0 ? (
         <div className="card empty" data-testid="swings-empty">
           <p>No swings yet.</p>
-          <p className="muted">Film one golf swing (whole body in view, from behind or face-on) and upload it to see events, tempo, angles and coaching cues.</p>
+          <p className="muted">Film one golf swing (whole body in view, from behind or face-on) and upload it to see events, tempo, angles and coaching cues;
+            or a tennis rally or practice clip (filmed from behind or the side) to see every stroke with its speed, stance and trunk rotation.</p>
         </div>
       ) : (
         <div className="table-wrap">
           <table className="table responsive-table" data-testid="swings-table">
             <thead>
-              <tr><th>Swing</th><th>Club</th><th>View</th><th>Tempo</th><th>Athlete</th><th>Analysed</th></tr>
+              <tr><th>Swing</th><th>Club</th><th>View</th><th>Tempo / strokes</th><th>Athlete</th><th>Analysed</th></tr>
             </thead>
             <tbody>
               {items.map((s) => (
@@ -50,7 +51,7 @@ export function SwingListPage() {
                   <td data-label="Swing" className="break"><Link to={`/o/${orgId}/swing/${s.id}`}>{s.name}</Link></td>
                   <td data-label="Club">{s.club ?? <span className="muted">–</span>}</td>
                   <td data-label="View">{s.view.replace(/_/g, " ")} · {s.handedness}-handed</td>
-                  <td data-label="Tempo">{fmt(s.tempo.ratio)}:1</td>
+                  <td data-label="Tempo / strokes">{s.sport === "tennis" ? `tennis: ${strokeSummary(s.strokes)}` : `${fmt(s.tempo.ratio)}:1`}</td>
                   <td data-label="Athlete">{s.athlete_id ? <Link to={`/o/${orgId}/swing/athletes/${s.athlete_id}`}>progress</Link> : <span className="muted">–</span>}</td>
                   <td data-label="Analysed">{formatRelative(s.created_at)}</td>
                 </tr>
@@ -72,6 +73,9 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
     return (page as { items: AthleteOption[] }).items;
   }, [orgId]);
   const [file, setFile] = useState<File | null>(null);
+  const [sport, setSport] = useState<"golf" | "tennis">("golf");
+  const [player, setPlayer] = useState<"auto" | "near" | "far">("auto");
+  const [heightCm, setHeightCm] = useState("");
   const [athleteId, setAthleteId] = useState("");
   const [club, setClub] = useState("");
   const [handedness, setHandedness] = useState("auto");
@@ -95,9 +99,11 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
     follow(null);
     try {
       const stored = await uploadFile(file, orgTransport(orgId), { storage: localStorage, resumeScope: orgId, onProgress: setReceived });
+      const height = Number(heightCm) / 100;
       follow(await startAnalysis(orgId, {
-        file_id: stored.id, athlete_id: athleteId || undefined, club: club.trim() || undefined, handedness,
+        file_id: stored.id, athlete_id: athleteId || undefined, sport, club: club.trim() || undefined, handedness,
         playback_speed: 1 / Number(slowMotion),
+        ...(sport === "tennis" ? { athlete: player, athlete_height_m: heightCm && height > 0 ? height : undefined } : {}),
       }));
     } catch (err) {
       setError(errorMessage(err));
@@ -112,7 +118,13 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
       <h2>Analyse a swing</h2>
       {error && <Alert onDismiss={() => setError(null)}>{error}</Alert>}
       <label className="field">
-        <span>Video (one swing, 1–60 s)</span>
+        <span>Sport</span>
+        <select value={sport} onChange={(e) => setSport(e.target.value as "golf" | "tennis")} data-testid="swing-sport">
+          <option value="golf">golf: one swing</option><option value="tennis">tennis: every stroke of a rally or practice clip</option>
+        </select>
+      </label>
+      <label className="field">
+        <span>Video ({sport === "golf" ? "one swing" : "strokes"}, 1–60 s)</span>
         <input type="file" accept="video/*" data-testid="swing-file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
       </label>
       <label className="field">
@@ -123,7 +135,7 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
         </select>
       </label>
       <div className="row">
-        <label className="field"><span>Club</span><input value={club} maxLength={40} onChange={(e) => setClub(e.target.value)} placeholder="e.g. driver, 7-iron" /></label>
+        <label className="field"><span>{sport === "golf" ? "Club" : "Note"}</span><input value={club} maxLength={40} onChange={(e) => setClub(e.target.value)} placeholder={sport === "golf" ? "e.g. driver, 7-iron" : "e.g. serve practice"} /></label>
         <label className="field">
           <span>Handedness</span>
           <select value={handedness} onChange={(e) => setHandedness(e.target.value)}>
@@ -137,6 +149,21 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
           </select>
         </label>
       </div>
+      {sport === "tennis" && (
+        <div className="row">
+          <label className="field">
+            <span>Player</span>
+            <select value={player} onChange={(e) => setPlayer(e.target.value as "auto" | "near" | "far")} data-testid="swing-player">
+              <option value="auto">most prominent (practice clip; near player of a broadcast)</option>
+              <option value="near">near player</option><option value="far">far player</option>
+            </select>
+          </label>
+          <label className="field">
+            <span>Player height (cm, optional: speeds in m/s)</span>
+            <input type="number" min={80} max={250} value={heightCm} onChange={(e) => setHeightCm(e.target.value)} />
+          </label>
+        </div>
+      )}
       {file && busy && <ProgressBar value={file.size ? (received / file.size) * 100 : 100} label={`Upload of ${file.name}`} />}
       {file && <p className="muted small">{file.name} · {formatBytes(file.size)}</p>}
       {job && <JobProgress job={job} label="Analysis" />}

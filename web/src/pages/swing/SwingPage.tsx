@@ -1,5 +1,5 @@
 // One swing: the annotated video (skeleton, event markers, angle readouts), its events, metrics,
-// coaching cues, and the nearest swings to compare with.
+// coaching cues, and the nearest swings to compare with. A tennis clip shows its strokes instead.
 import { useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { errorMessage } from "../../api/client";
@@ -7,7 +7,7 @@ import { useOrg } from "../../components/Shell";
 import { Alert, Badge, InlineConfirm, PageHeader, Spinner } from "../../components/ui";
 import { saveBlob } from "../../lib/download";
 import { useLoad } from "../football/common";
-import { ANGLE_LABELS, EVENT_LABELS, deleteSwing, fmt, getSwing, nearestSwings, type Cue } from "./api";
+import { ANGLE_LABELS, EVENT_LABELS, STROKE_LABELS, deleteSwing, fmt, getSwing, nearestSwings, strokeSummary, type Cue, type TennisOut } from "./api";
 import { frameTime, useVideoUrl } from "./useVideo";
 
 export function SwingPage() {
@@ -15,7 +15,9 @@ export function SwingPage() {
   const { swingId = "" } = useParams();
   const navigate = useNavigate();
   const swing = useLoad(() => getSwing(orgId, swingId), [orgId, swingId]);
-  const nearest = useLoad(() => nearestSwings(orgId, swingId), [orgId, swingId]);
+  const sport = swing.data?.sport;
+  // Nearest swings and comparison align golf swings phase by phase; tennis clips have neither.
+  const nearest = useLoad(async () => (sport === "golf" ? nearestSwings(orgId, swingId) : []), [orgId, swingId, sport]);
   const video = useVideoUrl(orgId, swing.data?.video_file_id);
   const player = useRef<HTMLVideoElement>(null);
   const [confirming, setConfirming] = useState(false);
@@ -30,7 +32,8 @@ export function SwingPage() {
     player.current.pause();
     player.current.currentTime = frameTime(frame, fps);
   };
-  const events = Object.entries(s.metrics.events).sort((a, b) => a[1].frame - b[1].frame);
+  const events = Object.entries(s.metrics.events ?? {}).sort((a, b) => a[1].frame - b[1].frame);
+  const tennis = s.sport === "tennis" ? s.tennis : null;
   const keyEvents = ["address", "top", "impact", "finish"];
 
   return (
@@ -47,7 +50,8 @@ export function SwingPage() {
       </PageHeader>
       {error && <Alert onDismiss={() => setError(null)}>{error}</Alert>}
       <p className="muted">
-        {s.sport} · {s.club ?? "club not given"} · {s.view.replace(/_/g, " ")} · {s.handedness}-handed
+        {s.sport} · {s.club ?? (tennis ? "no note" : "club not given")} · {tennis ? `filmed from ${s.view}` : s.view.replace(/_/g, " ")} · {s.handedness}-handed
+        {tennis && ` (${tennis.handedness_detected ? "detected" : "given"}) · ${tennis.athlete === "auto" ? "most prominent player" : `${tennis.athlete} player`}`}
         {s.playback_speed !== 1 && ` · ${1 / s.playback_speed}x slow motion`}
         {s.athlete_id && <> · <Link to={`/o/${orgId}/swing/athletes/${s.athlete_id}`}>athlete progress</Link></>}
       </p>
@@ -66,6 +70,7 @@ export function SwingPage() {
           </div>
         </div>
         <div style={{ flex: "1 1 320px" }}>
+          {tennis ? <StrokeTable tennis={tennis} onPick={seek} /> : (
           <div className="card">
             <h2>Tempo</h2>
             <p data-testid="swing-tempo">
@@ -84,10 +89,12 @@ export function SwingPage() {
             </table>
             {s.metrics.head_sway.max !== null && <p className="small muted">Largest head movement before impact: {fmt(s.metrics.head_sway.max, 2)} torso lengths.</p>}
           </div>
-          <CueList cues={s.cues} onPick={seek} />
+          )}
+          <CueList cues={s.cues} onPick={seek}
+            empty={tennis ? "Nothing stands out: each stroke is compared with your other strokes of the same type (one of a kind has nothing to compare with)." : undefined} />
         </div>
       </div>
-      <div className="card">
+      {!tennis && <div className="card">
         <h2>Compare with</h2>
         {nearest.error && <Alert>{nearest.error}</Alert>}
         {nearest.data?.length === 0 && <p className="muted">No other swing filmed from this side yet.</p>}
@@ -99,16 +106,16 @@ export function SwingPage() {
             </li>
           ))}
         </ul>
-      </div>
+      </div>}
     </section>
   );
 }
 
-export function CueList({ cues, onPick }: { cues: Cue[]; onPick?: (frame: number) => void }) {
+export function CueList({ cues, onPick, empty }: { cues: Cue[]; onPick?: (frame: number) => void; empty?: string }) {
   return (
     <div className="card" data-testid="swing-cues">
       <h2>Coaching cues</h2>
-      {cues.length === 0 && <p className="muted">Nothing measured stands out.</p>}
+      {cues.length === 0 && <p className="muted">{empty ?? "Nothing measured stands out."}</p>}
       <ul className="plain-list">
         {cues.map((c) => (
           <li key={c.code} data-testid="swing-cue" style={{ marginBottom: "0.5rem" }}>
@@ -118,6 +125,44 @@ export function CueList({ cues, onPick }: { cues: Cue[]; onPick?: (frame: number
           </li>
         ))}
       </ul>
+    </div>
+  );
+}
+
+/** Every stroke of a tennis clip; a stroke's time seeks the video to its contact frame. */
+export function StrokeTable({ tennis, onPick }: { tennis: TennisOut; onPick: (frame: number) => void }) {
+  const metres = tennis.metres_per_torso !== null;
+  return (
+    <div className="card" data-testid="tennis-strokes">
+      <h2>Strokes</h2>
+      <p data-testid="tennis-counts"><strong>{tennis.strokes.length} stroke{tennis.strokes.length === 1 ? "" : "s"}</strong>: {strokeSummary(tennis.counts)}</p>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr><th>#</th><th>Stroke</th><th>Contact</th><th>Racket wrist ({metres ? "m/s" : "torso/s"})</th><th>Stance</th><th>Trunk rotation</th></tr>
+          </thead>
+          <tbody>
+            {tennis.strokes.map((st) => (
+              <tr key={st.index} data-testid="tennis-stroke" title={st.reasons.join("; ")}>
+                <td>{st.index}</td>
+                <td>{STROKE_LABELS[st.type] ?? st.type}{st.two_handed ? " (two hands)" : ""}</td>
+                <td>
+                  <button type="button" className="link-button" onClick={() => onPick(st.frame)} data-testid="tennis-stroke-time">
+                    {st.time_s.toFixed(2)} s
+                  </button>
+                </td>
+                <td>{fmt(metres ? st.speed_m_s : st.speed_torso_s)}</td>
+                <td>{st.stance ?? "—"}</td>
+                <td>{st.trunk_rotation_deg === null ? "—" : `${fmt(st.trunk_rotation_deg, 0)}°`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="small muted">
+        Contact is estimated from the racket wrist&apos;s speed peak (a serve: its highest point). Speed, stance and trunk
+        rotation are 2D proxies measured on the video (rotation from the shoulder line's image width and the pose model's depth); compare strokes of one clip or one camera set-up.
+      </p>
     </div>
   );
 }

@@ -1,14 +1,20 @@
-// The swing endpoints through the app's authenticated client. The generated schema does not
-// describe them until the OpenAPI document is regenerated, so (as for football) the client is
-// used through a loosely typed view and the answers are typed by hand here.
+// The swing endpoints through the app's authenticated client. The client is used through a loosely
+// typed view (as for football) and most answers are typed by hand here; the tennis parts come from
+// the generated schema (by operation, so renamed models keep working).
 import { api, call } from "../../api/client";
+import type { paths } from "../../api/schema";
 import type { Job } from "../../api/types";
 import type { Page } from "../../lib/usePagedList";
+
+type SwingGet = paths["/api/v1/orgs/{org_id}/swings/{swing_id}"]["get"]["responses"][200]["content"]["application/json"];
+export type TennisOut = NonNullable<SwingGet["tennis"]>;
+export type StrokeOut = TennisOut["strokes"][number];
 
 export interface Tempo { backswing_s: number; downswing_s: number; ratio: number | null }
 export interface SwingSummary {
   id: string; name: string; athlete_id: string | null; sport: string; club: string | null;
-  handedness: string; view: string; tempo: Tempo; video_file_id: string | null; created_at: string;
+  handedness: string; view: string; tempo: Partial<Tempo>; strokes?: Record<string, number> | null;
+  video_file_id: string | null; created_at: string;
 }
 export interface Cue {
   code: string; metric: string; value: number; reference: number; unit: string; frame: number;
@@ -16,7 +22,7 @@ export interface Cue {
 }
 export interface SwingEventOut { frame: number; time_s: number; confidence?: number }
 export interface SwingMetrics {
-  tempo: Tempo;
+  tempo: Partial<Tempo>;
   angles: Record<string, Record<string, number | null>>;
   head_sway: { max: number | null; frame: number | null };
   events: Record<string, SwingEventOut>;
@@ -25,6 +31,7 @@ export interface SwingDetail extends SwingSummary {
   source_file_id: string | null; playback_speed: number; junior: boolean; metrics: SwingMetrics; cues: Cue[];
   video: { file_id?: string; frames?: number; fps?: number; width?: number; height?: number };
   pose: Record<string, unknown>;
+  tennis?: TennisOut | null;
 }
 export interface PhaseOut {
   name: string; athlete_frames: number[]; reference_frames: number[]; athlete_duration_s: number;
@@ -43,7 +50,8 @@ export interface ProgressPoint {
   backswing_s: number | null; downswing_s: number | null; angles: Record<string, Record<string, number | null>>; cues: number;
 }
 export interface AnalyseRequest {
-  file_id: string; athlete_id?: string; club?: string; handedness?: string; playback_speed?: number; model?: string; name?: string;
+  file_id: string; athlete_id?: string; sport?: "golf" | "tennis"; club?: string; handedness?: string; playback_speed?: number;
+  model?: string; name?: string; athlete?: "auto" | "near" | "far"; athlete_height_m?: number;
 }
 
 type Params = { path?: Record<string, string>; query?: Record<string, string | number | undefined> };
@@ -92,3 +100,9 @@ export const ANGLE_LABELS: Record<string, string> = {
   trail_knee_flex: "Trail knee flex (°)", hand_height: "Hand height (torso)",
 };
 export const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits));
+export const STROKE_LABELS: Record<string, string> = { forehand: "Forehand", backhand: "Backhand", serve: "Serve", volley: "Volley" };
+/** "2 forehands, 1 serve" from the per-type counts (types with none left out). */
+export const strokeSummary = (counts: Record<string, number> | null | undefined) => {
+  const parts = Object.entries(counts ?? {}).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}${n === 1 ? "" : "s"}`);
+  return parts.length ? parts.join(", ") : "no strokes";
+};
