@@ -256,3 +256,34 @@ def test_deep_link_time_player_page_and_phone_layout(page, live_server, api, dem
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the match page scrolls sideways on a phone ({width}px)"
     expect(page.get_by_test_id("play-toggle")).to_be_visible()
+
+
+def test_import_panel_uploads_files_and_follows_the_job_to_the_new_match(page, live_server, api):
+    """StatsBomb events and line-ups (small real files) through the import panel: one progress
+    bar per file to 100 %, the job followed live, then a link to the match the API now lists."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import SHARED_DATA
+
+    client, org_id = api
+    folder = SHARED_DATA / "football" / "events" / "statsbomb_15986"
+    name = "StatsBomb 15986 (browser import)"
+    login(page, live_server)
+    page.goto(f"{live_server.url}/o/{org_id}/football")
+    page.get_by_test_id("import-toggle").click()
+    page.get_by_test_id("import-provider").select_option("statsbomb")
+    page.get_by_test_id("import-file-event_data").set_input_files(str(folder / "statsbomb_15986_event.json"))
+    page.get_by_test_id("import-file-lineup_data").set_input_files(str(folder / "statsbomb_15986_lineup.json"))
+    page.get_by_test_id("import-name").fill(name)
+    page.get_by_test_id("import-start").click()
+
+    bars = page.get_by_test_id("import-upload-progress")
+    expect(bars).to_have_count(2)
+    for i in range(2):
+        expect(bars.nth(i)).to_have_attribute("aria-valuenow", "100", timeout=60_000)
+    link = page.get_by_test_id("import-open-match")
+    expect(link).to_be_visible(timeout=120_000)
+    items = client.get(f"/orgs/{org_id}/matches").json()["items"]
+    match = next(m for m in items if m["name"] == name)
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/football/matches/{match['id']}"))

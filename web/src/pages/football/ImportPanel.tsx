@@ -1,35 +1,19 @@
 // Importing a match: pick a provider, choose the files for each of its roles, upload them
 // (resumable chunks, one progress bar each), start the import job and follow it live.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
-import { errorMessage } from "../../api/client";
-import type { Job } from "../../api/types";
-import { Alert, ProgressBar, Spinner } from "../../components/ui";
+import { Alert, Spinner } from "../../components/ui";
 import { listProviders, startImport } from "../../lib/football/api";
 import type { Provider } from "../../lib/football/types";
-import { formatBytes } from "../../lib/format";
-import { orgTransport, uploadFile } from "../../lib/upload";
-import { useLiveJob } from "../../state/liveJob";
+import { UploadProgressList, useUploadThenJob } from "../../state/uploadJob";
 import { JobProgress, useLoad } from "./common";
-
-interface UploadState {
-  name: string;
-  size: number;
-  received: number;
-  error?: string;
-}
 
 export function ImportPanel({ orgId, onImported }: { orgId: string; onImported: () => void }) {
   const providers = useLoad(listProviders, []);
   const [providerName, setProviderName] = useState("");
   const [files, setFiles] = useState<Record<string, File[]>>({});
   const [name, setName] = useState("");
-  const [uploads, setUploads] = useState<UploadState[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [job, follow] = useLiveJob(orgId);
-  const controller = useRef<AbortController | null>(null);
-  useEffect(() => () => controller.current?.abort(), []);
+  const { uploads, busy, error, setError, job, run, cancel } = useUploadThenJob(orgId, onImported);
 
   const provider: Provider | undefined = useMemo(
     () => providers.data?.find((p) => p.name === providerName) ?? providers.data?.[0],
@@ -38,46 +22,17 @@ export function ImportPanel({ orgId, onImported }: { orgId: string; onImported: 
   const missing = provider?.roles.filter((r) => r.required && !(files[r.role]?.length)) ?? [];
   const matchId = job?.state === "succeeded" ? (job.result as { match_id?: string } | null)?.match_id : undefined;
 
-  const notified = useRef<string | null>(null);
-  useEffect(() => {
-    if (job && job.state === "succeeded" && notified.current !== job.id) {
-      notified.current = job.id;
-      onImported();
-    }
-  }, [job, onImported]);
-
   async function submit() {
     if (!provider) return;
-    setBusy(true);
-    setError(null);
-    follow(null);
-    const abort = new AbortController();
-    controller.current = abort;
     const chosen = provider.roles.flatMap((r) => (files[r.role] ?? []).map((file) => ({ role: r, file })));
-    setUploads(chosen.map(({ file }) => ({ name: file.name, size: file.size, received: 0 })));
-    try {
-      const stored = await Promise.all(
-        chosen.map(({ file }, i) =>
-          uploadFile(file, orgTransport(orgId), {
-            signal: abort.signal,
-            storage: localStorage,
-            resumeScope: orgId,
-            onProgress: (received) => setUploads((list) => list.map((u, j) => (j === i ? { ...u, received } : u))),
-          }),
-        ),
-      );
+    await run(chosen.map(({ file }) => file), (stored) => {
       const byRole: Record<string, string | string[]> = {};
       chosen.forEach(({ role }, i) => {
         if (role.multiple) byRole[role.role] = [...((byRole[role.role] as string[] | undefined) ?? []), stored[i].id];
         else byRole[role.role] = stored[i].id;
       });
-      const started: Job = await startImport(orgId, { provider: provider.name, files: byRole, name: name.trim() || undefined });
-      follow(started);
-    } catch (err) {
-      if (!(err instanceof DOMException && err.name === "AbortError")) setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+      return startImport(orgId, { provider: provider.name, files: byRole, name: name.trim() || undefined });
+    });
   }
 
   if (providers.error) return <Alert>{providers.error}</Alert>;
@@ -126,18 +81,7 @@ export function ImportPanel({ orgId, onImported }: { orgId: string; onImported: 
         <span>Name (optional)</span>
         <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Bayern v Dortmund, 9 Nov 2019" data-testid="import-name" />
       </label>
-      {uploads.length > 0 && (
-        <ul className="plain-list fb-uploads">
-          {uploads.map((u, i) => (
-            <li key={i}>
-              <div className="small">
-                {u.name} · {formatBytes(u.received)} / {formatBytes(u.size)}
-              </div>
-              <ProgressBar value={u.size ? (u.received / u.size) * 100 : 100} label={`Upload of ${u.name}`} testId="import-upload-progress" />
-            </li>
-          ))}
-        </ul>
-      )}
+      <UploadProgressList uploads={uploads} testId="import-upload-progress" />
       {job && <JobProgress job={job} label="Import progress" />}
       {matchId && (
         <Alert kind="success" testId="import-done">
@@ -150,7 +94,7 @@ export function ImportPanel({ orgId, onImported }: { orgId: string; onImported: 
           {busy ? "Uploading…" : "Upload and import"}
         </button>
         {busy && (
-          <button type="button" className="button" onClick={() => controller.current?.abort()}>
+          <button type="button" className="button" onClick={cancel}>
             Cancel
           </button>
         )}

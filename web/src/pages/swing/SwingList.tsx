@@ -1,13 +1,12 @@
 // The swing section's front page: the organisation's swings and the upload panel.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useState } from "react";
 import { Link } from "react-router-dom";
-import { api, call, errorMessage } from "../../api/client";
+import { api, call } from "../../api/client";
 import { useOrg } from "../../components/Shell";
-import { Alert, PageHeader, Pager, ProgressBar, Spinner } from "../../components/ui";
+import { Alert, PageHeader, Pager, Spinner } from "../../components/ui";
 import { formatBytes, formatRelative } from "../../lib/format";
-import { orgTransport, uploadFile } from "../../lib/upload";
 import { usePagedList } from "../../lib/usePagedList";
-import { useLiveJob } from "../../state/liveJob";
+import { UploadProgressList, useUploadThenJob } from "../../state/uploadJob";
 import { JobProgress, useLoad } from "../football/common";
 import { fmt, listSwings, startAnalysis, strokeSummary } from "./api";
 
@@ -80,36 +79,16 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
   const [club, setClub] = useState("");
   const [handedness, setHandedness] = useState("auto");
   const [slowMotion, setSlowMotion] = useState("1");
-  const [received, setReceived] = useState(0);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [job, follow] = useLiveJob(orgId);
-  const notified = useRef<string | null>(null);
-  useEffect(() => {
-    if (job && job.state === "succeeded" && notified.current !== job.id) {
-      notified.current = job.id;
-      onAnalysed();
-    }
-  }, [job, onAnalysed]);
+  const { uploads, busy, error, setError, job, run } = useUploadThenJob(orgId, onAnalysed);
 
   async function submit() {
     if (!file) return;
-    setBusy(true);
-    setError(null);
-    follow(null);
-    try {
-      const stored = await uploadFile(file, orgTransport(orgId), { storage: localStorage, resumeScope: orgId, onProgress: setReceived });
-      const height = Number(heightCm) / 100;
-      follow(await startAnalysis(orgId, {
-        file_id: stored.id, athlete_id: athleteId || undefined, sport, club: club.trim() || undefined, handedness,
-        playback_speed: 1 / Number(slowMotion),
-        ...(sport === "tennis" ? { athlete: player, athlete_height_m: heightCm && height > 0 ? height : undefined } : {}),
-      }));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    const height = Number(heightCm) / 100;
+    await run([file], ([stored]) => startAnalysis(orgId, {
+      file_id: stored.id, athlete_id: athleteId || undefined, sport, club: club.trim() || undefined, handedness,
+      playback_speed: 1 / Number(slowMotion),
+      ...(sport === "tennis" ? { athlete: player, athlete_height_m: heightCm && height > 0 ? height : undefined } : {}),
+    }));
   }
 
   const swingId = (job?.result as { swing_id?: string } | null | undefined)?.swing_id;
@@ -164,8 +143,7 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
           </label>
         </div>
       )}
-      {file && busy && <ProgressBar value={file.size ? (received / file.size) * 100 : 100} label={`Upload of ${file.name}`} />}
-      {file && <p className="muted small">{file.name} · {formatBytes(file.size)}</p>}
+      {busy ? <UploadProgressList uploads={uploads} /> : file && <p className="muted small">{file.name} · {formatBytes(file.size)}</p>}
       {job && <JobProgress job={job} label="Analysis" />}
       {swingId && <p><Link to={`/o/${orgId}/swing/${swingId}`} data-testid="swing-open">Open the swing</Link></p>}
       <button type="button" className="button button-primary" disabled={!file || busy} onClick={() => void submit()} data-testid="swing-analyse">
