@@ -119,6 +119,7 @@ BODIES = {
     ("PATCH", "/videos/{video_id}/teams/{side}"): {"name": "Intruder"},
     ("PUT", "/videos/{video_id}/calibration"): {"image_points": [[0, 0], [100, 0], [100, 100], [0, 100]],
                                                 "pitch_points": [[-10, -10], [10, -10], [10, 10], [-10, 10]]},
+    ("POST", "/videos/{video_id}/poses"): {"track_id": 1, "t0": 0, "t1": 1},
 }
 
 
@@ -132,7 +133,7 @@ def org_routes(app):
 
 
 # Path parameters that are not ids: a valid value, so the route's own lookup decides.
-NON_UUID_PARAMS = {"track_id": 1, "side": "home"}
+NON_UUID_PARAMS = {"track_id": 1, "side": "home", "frame": 0}
 
 # Required query parameters, so that a 404 cannot hide behind a 422 for a missing query.
 QUERIES = {

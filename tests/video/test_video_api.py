@@ -56,7 +56,7 @@ def test_vtest_pipeline_retry_calibration_tracks_match_and_downloads(client, acc
     assert job["state"] == "failed" and "simulated failure" in job["error"]
     assert video["status"] == "failed"
     assert stages(video) == {"probe": "done", "detect": "done", "track": "done", "identify": "failed",
-                             "project": "pending", "render": "pending"}
+                             "camera": "pending", "project": "pending", "render": "pending"}
     assert next(s for s in video["stages"] if s["name"] == "identify")["error"] == "identify: simulated failure"
 
     def no_detect(*_a):
@@ -109,6 +109,9 @@ def test_vtest_pipeline_retry_calibration_tracks_match_and_downloads(client, acc
     assert wait_job(client, account, r.json()["job"]["id"])["state"] == "succeeded"
     video = client.get(account.url(f"/videos/{vid}"), headers=h).json()
     assert video["status"] == "ready" and stages(video)["project"] == "done" and stages(video)["render"] == "done"
+    # The fixed camera is recognised from its (absent) motion: one homography, every frame reliable.
+    assert video["calibration"]["summary"]["mode"] == "fixed"
+    assert video["calibration"]["summary"]["reliable_frames"] == FRAMES
 
     # Projection against OpenCV's homography on the same clicks and the downloaded boxes.
     import cv2
@@ -204,7 +207,7 @@ def test_bad_videos_fail_with_a_clear_message(client, account):
     video, job = analyse(client, account, "wall.mp4", _empty_grey_video(), detector="nanodet")
     assert job["state"] == "failed" and "no players were found" in job["error"]
     assert stages(video) == {"probe": "done", "detect": "done", "track": "done", "identify": "failed",
-                             "project": "pending", "render": "pending"}
+                             "camera": "pending", "project": "pending", "render": "pending"}
     assert any("little grass visible (0%" in w for w in video["warnings"])
     video, job = analyse(client, account, "notes.mp4", b"these are my match notes, not a video\n" * 20)
     assert job["state"] == "failed" and "'notes.mp4' is not a readable video" in job["error"]
@@ -221,12 +224,86 @@ def test_bad_videos_fail_with_a_clear_message(client, account):
 
 # The detector run does not depend on the database: once, on SQLite, keeps the suite fast.
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_broadcast_clip_finds_players_on_grass(client, account):
+def test_broadcast_clip_panning_calibration_and_pose(client, account, other_account):
+    import json
+    from pathlib import Path
+
+    h = account.headers
     data = (shared_data() / "video" / "football_dfl_08fd33_4_848x478.mp4").read_bytes()
     video, job = analyse(client, account, "dfl.mp4", data, detector="centernet", max_frames=16)
     assert job["state"] == "succeeded", job["error"]
     assert not any("little grass" in w for w in video["warnings"])
-    tracks = client.get(account.url(f"/videos/{video['id']}/tracks"), headers=account.headers).json()
+    camera = next(s for s in video["stages"] if s["name"] == "camera")
+    assert camera["status"] == "done" and camera["message"] == "camera motion followed in 15 of 15 frame steps"
+    vid = video["id"]
+    tracks = client.get(account.url(f"/videos/{vid}/tracks"), headers=h).json()
     # CenterNet finds about a quarter of the 26 people in this broadcast frame at full-frame size (docs/video.md).
     assert len(tracks) >= 3
     assert {t["team"] for t in tracks} >= {"home", "away"}  # two kits told apart on 0.64 s of broadcast
+
+    # Calibrate frame 0 with the hand-marked points; the panning camera is followed frame by frame.
+    labels = json.loads((Path(__file__).parent / "labels" / "dfl_keyframes.json").read_text())["keyframes"][0]
+    body = {"frame": 0, "image_points": [p["image"] for p in labels["points"]],
+            "pitch_points": [p["pitch"] for p in labels["points"]]}
+    assert client.put(account.url(f"/videos/{vid}/calibration"), headers=h,
+                      json={**body, "frame": 99}).json()["error"]["message"].endswith("past the 16 analysed frames")
+    r = client.put(account.url(f"/videos/{vid}/calibration"), headers=h, json=body)
+    assert r.status_code == 202, r.text
+    assert [k["frame"] for k in r.json()["keyframes"]] == [0]
+    assert wait_job(client, account, r.json()["job"]["id"])["state"] == "succeeded"
+    video = client.get(account.url(f"/videos/{vid}"), headers=h).json()
+    summary = video["calibration"]["summary"]
+    assert video["status"] == "ready" and summary["mode"] == "panning"
+    assert summary["reliable_frames"] == 16 and summary["unreliable_spans"] == [] and summary["cuts"] == []
+    frames = client.get(account.url(f"/videos/{vid}/calibration/frames"), headers=h, params={"matrices": True}).json()
+    rows = [dict(zip(frames["columns"], row)) for row in frames["rows"]]
+    assert [r["frame"] for r in rows] == list(range(16)) and all(r["reliable"] for r in rows)
+    assert rows[0]["drift_m"] == 0 and rows[0]["keyframe"] == 0 and 0 < rows[15]["drift_m"] < 0.5
+    # The panning camera: the homographies differ from frame to frame, frame 0's is the clicked one.
+    first = np.array([rows[0][f"h{i}{j}"] for i in range(3) for j in range(3)]).reshape(3, 3)
+    last = np.array([rows[15][f"h{i}{j}"] for i in range(3) for j in range(3)]).reshape(3, 3)
+    centre_first = first @ [424, 300, 1]
+    centre_last = last @ [424, 300, 1]
+    assert np.linalg.norm(centre_first[:2] / centre_first[2] - centre_last[:2] / centre_last[2]) > 0.3
+    positions = pl.read_parquet(io.BytesIO(client.get(account.url(f"/videos/{vid}/tracking"), headers=h,
+                                                      params={"format": "parquet"}).content))
+    assert positions.filter(pl.col("track_id") >= 0).height > 0
+    assert positions["x"].abs().max() <= 57.5 and positions["y"].abs().max() <= 39
+
+    # Pose on demand for the longest track over its whole span: keypoints on the player.
+    track = max(tracks, key=lambda t: t["rows"])
+    bad = client.post(account.url(f"/videos/{vid}/poses"), headers=h, json={"track_id": 99999, "t0": 0, "t1": 1})
+    assert bad.status_code == 404
+    too_long = client.post(account.url(f"/videos/{vid}/poses"), headers=h, json={"track_id": track["track_id"], "t0": 0, "t1": 31})
+    assert too_long.status_code == 400
+    r = client.post(account.url(f"/videos/{vid}/poses"), headers=h,
+                    json={"track_id": track["track_id"], "t0": track["first_t"], "t1": track["last_t"] + 0.01})
+    assert r.status_code == 202, r.text
+    pose_id = r.json()["id"]
+    assert wait_job(client, account, pose_id)["state"] == "succeeded"
+    pose = client.get(account.url(f"/videos/{vid}/poses/{pose_id}"), headers=h).json()
+    assert pose["status"] == "done" and len(pose["keypoint_names"]) == 33 and pose["skeleton"]
+    assert [p["id"] for p in client.get(account.url(f"/videos/{vid}/poses"), headers=h).json()] == [pose_id]
+    boxes = pl.read_csv(io.BytesIO(client.get(account.url(f"/videos/{vid}/tracking"), headers=h,
+                                              params={"data": "boxes"}).content))
+    mine = boxes.filter(pl.col("track_id") == track["track_id"])
+    by_frame = {f: (x0, y0, x1, y1) for f, x0, y0, x1, y1 in mine.select("frame", "x0", "y0", "x1", "y1").iter_rows()}
+    inside_frames = 0
+    for _t, frame, score, points in pose["rows"]:
+        if not points:
+            continue
+        x0, y0, x1, y1 = by_frame[frame]
+        pad = 0.1 * (y1 - y0)
+        seen = [p for p in points if p and p[2] > 0.3]
+        inside = [x0 - pad <= x <= x1 + pad and y0 - pad <= y <= y1 + pad for x, y, _v in seen]
+        if seen and np.mean(inside) >= 0.8:
+            inside_frames += 1
+    assert inside_frames >= 0.8 * len(pose["rows"]), (inside_frames, len(pose["rows"]))
+    assert client.get(other_account.url(f"/videos/{vid}/poses/{pose_id}"), headers=other_account.headers).status_code == 404
+
+    # Removing the only keyframe: positions wait for a calibration again.
+    assert client.delete(account.url(f"/videos/{vid}/calibration/keyframes/7"), headers=h).status_code == 404
+    r = client.delete(account.url(f"/videos/{vid}/calibration/keyframes/0"), headers=h)
+    assert r.status_code == 202 and wait_job(client, account, r.json()["id"])["state"] == "succeeded"
+    video = client.get(account.url(f"/videos/{vid}"), headers=h).json()
+    assert video["calibration"] is None and video["status"] == "needs_calibration"

@@ -1,5 +1,6 @@
 """The video analysis job: one ``video.analyse`` job runs a video's unfinished stages in order
-(probe, detect, track, identify, project, render) and, when asked, makes the football match.
+(probe, detect, track, identify, camera, project, render) and, when asked, makes the football
+match. ``video.pose`` (queue ``pose``) estimates one track's pose over a time range on demand.
 
 Each stage computes outside any transaction, then stores its streams and marks itself done in
 one ``ctx.run_step``; a failed stage is marked failed with its message and the earlier results
@@ -28,7 +29,10 @@ from sideline.storage.uploads import file_key, sanitize_filename
 ANALYSE_JOB = "video.analyse"
 PITCH = (105.0, 68.0)
 # Share of the progress bar each stage takes (detection dominates).
-WEIGHTS = {"probe": 2, "detect": 60, "track": 6, "identify": 2, "project": 2, "render": 23, "match": 5}
+WEIGHTS = {"probe": 2, "detect": 58, "track": 6, "identify": 2, "camera": 4, "project": 2, "render": 21, "match": 5}
+POSE_JOB = "video.pose"
+POSE_BACKENDS = ("blazepose", "movenet")
+MAX_POSE_SECONDS = 30.0
 
 
 def validate_params(params: dict[str, Any]) -> None:
@@ -52,6 +56,10 @@ def validate_options(params: dict[str, Any]) -> None:
     side = params.get("detect_side", 960)
     if not isinstance(side, int) or not 160 <= side <= 4096:
         raise InvalidInput("detect_side: 160 to 4096 pixels")
+    from sideline.vision.pipeline import CAMERA_MODES
+
+    if params.get("camera", "auto") not in CAMERA_MODES:
+        raise InvalidInput(f"camera: one of {', '.join(CAMERA_MODES)}")
 
 
 class _Stages:
@@ -117,7 +125,7 @@ def analyse_video(ctx: JobContext) -> dict:
                 current = stage
                 runner.mark(stage, "running")
                 runner.progress(stage, 0.0, "started")
-                if path is None and stage in ("probe", "detect", "render"):
+                if path is None and stage in ("probe", "detect", "camera", "render"):
                     path, display = _materialise(ctx, file_id, Path(tmp))
                 STAGE_FUNCTIONS[stage](ctx, runner, video_id, path, display, options)
     except (JobCancelled, JobLost):
@@ -215,21 +223,50 @@ def _identify(ctx, runner, video_id, path, display, options) -> None:
     runner.store("identify", store)
 
 
-def _project(ctx, runner, video_id, path, display, options) -> None:
-    from sideline.vision.calibrate import fit_homography
-    from sideline.vision.pipeline import project_stage, with_speed
+def _camera(ctx, runner, video_id, path, display, options) -> None:
+    from sideline.vision.pipeline import camera_stage
 
-    meta, (tracks, ball) = _load(ctx, video_id, "tracks", "ball")
-    calibration = meta.get("calibration")
-    if not calibration:
-        runner.store("project", lambda _s, _d: "skipped")
+    if options.get("camera", "auto") == "fixed":
+        runner.store("camera", lambda _s, _d: "skipped")
         return
-    homography = fit_homography(calibration["image_points"], calibration["pitch_points"])
-    positions = with_speed(project_stage(tracks, ball, homography, *PITCH), meta["video"]["fps"])
+    _, (frames, detections) = _load(ctx, video_id, "frames", "detections")
+    motion = camera_stage(path, frames, detections, detect_side=options.get("detect_side", 960),
+                          progress=lambda f, m: runner.progress("camera", f, m))
+    ok = motion["ok"].to_numpy()
+    cuts = int(motion["cut"].to_numpy()[1:].sum())
 
     def store(session, dataset):
+        videos.write_stream(session, ctx.env.blobs, dataset, "motion", motion)
+        return (f"camera motion followed in {int(ok[1:].sum())} of {max(0, motion.height - 1)} frame steps"
+                + (f", {cuts} cut{'s' if cuts != 1 else ''}" if cuts else ""))
+
+    runner.store("camera", store)
+
+
+def _project(ctx, runner, video_id, path, display, options) -> None:
+    from sideline.vision.pipeline import frame_homographies, keyframes_of, project_stage, with_speed
+
+    meta, (tracks, ball, frames) = _load(ctx, video_id, "tracks", "ball", "frames")
+    keyframes = keyframes_of(meta.get("calibration"))
+    if not keyframes:
+        runner.store("project", lambda _s, _d: "skipped")
+        return
+    motion = None
+    if meta["stages"].get("camera", {}).get("status") == "done":
+        _, (motion,) = _load(ctx, video_id, "motion")
+    video = meta["video"]
+    homographies, summary = frame_homographies(frames, motion, keyframes, mode=options.get("camera", "auto"),
+                                               size=(video["width"], video["height"]), pitch=PITCH)
+    positions = with_speed(project_stage(tracks, ball, homographies, *PITCH), video["fps"])
+
+    def store(session, dataset):
+        videos.write_stream(session, ctx.env.blobs, dataset, "homographies", homographies)
         videos.write_stream(session, ctx.env.blobs, dataset, "positions", positions)
-        return f"{positions.height} positions on the pitch"
+        calibration = dict(dataset.meta.get("calibration") or {})
+        videos.update_meta(dataset, calibration={"keyframes": keyframes_of(calibration), "summary": summary})
+        unreliable = summary["frames"] - summary["reliable_frames"]
+        return (f"{positions.height} positions on the pitch ({summary['mode']} camera"
+                + (f"; {unreliable} frames unreliable, left out" if unreliable else "") + ")")
 
     runner.store("project", store)
 
@@ -298,5 +335,73 @@ def _match(ctx, runner, video_id, path, display, options) -> None:
     ctx.run_step("stage:match", step)
 
 
-STAGE_FUNCTIONS = {"probe": _probe, "detect": _detect, "track": _track, "identify": _identify, "project": _project,
-                   "render": _render, "match": _match}
+STAGE_FUNCTIONS = {"probe": _probe, "detect": _detect, "track": _track, "identify": _identify, "camera": _camera,
+                   "project": _project, "render": _render, "match": _match}
+
+
+# -- pose on demand ---------------------------------------------------------------------
+
+def validate_pose_params(params: dict[str, Any]) -> None:
+    try:
+        uuid.UUID(str(params.get("video_id")))
+    except ValueError:
+        raise InvalidInput("video_id: a video id is required") from None
+    if not isinstance(params.get("track_id"), int):
+        raise InvalidInput("track_id: a track id is required")
+    t0, t1 = params.get("t0"), params.get("t1")
+    if not isinstance(t0, (int, float)) or not isinstance(t1, (int, float)) or not 0 <= t0 < t1 <= t0 + MAX_POSE_SECONDS:
+        raise InvalidInput(f"t0, t1: a time range of at most {MAX_POSE_SECONDS:g} s")
+    if params.get("backend", "blazepose") not in POSE_BACKENDS:
+        raise InvalidInput(f"backend: one of {', '.join(POSE_BACKENDS)}")
+
+
+def pose_stream(job_id: uuid.UUID | str) -> str:
+    return f"pose.{job_id}"
+
+
+def track_boxes(tracks, track_meta: dict[str, dict], track_id: int):
+    """One box per frame of a track (its merged fragments included; the most confident wins)."""
+    import polars as pl
+
+    from sideline.vision.pipeline import resolve_tracks
+
+    root = resolve_tracks(track_meta)
+    wanted = root.get(track_id, track_id)
+    members = [int(k) for k, v in root.items() if v == wanted] or [track_id]
+    if not tracks.height or "track_id" not in tracks.columns:
+        return tracks
+    return (tracks.filter(pl.col("track_id").is_in(members)).sort("confidence", descending=True)
+            .unique(subset=["frame"], keep="first").sort("t"))
+
+
+@job_type(POSE_JOB, queue="pose", description="Estimates one video track's pose over a time range",
+          validate=validate_pose_params, generic_api=False)
+def pose_for_track(ctx: JobContext) -> dict:
+    """The job row is the pose request (its params, state and error); the keypoints are the video's
+    ``pose.<job id>`` stream."""
+    from sideline.vision.track_pose import track_pose
+
+    params = ctx.params
+    video_id = uuid.UUID(str(params["video_id"]))
+    t0, t1, track_id = float(params["t0"]), float(params["t1"]), int(params["track_id"])
+    meta, _ = _load(ctx, video_id)
+    with ctx.db.session() as s:
+        dataset = videos.get_video(s, ctx.organisation_id, video_id)
+        tracks = videos.read_stream(s, ctx.env.blobs, dataset, "tracks", t0, t1 + 1e-6)
+        file_id = dataset.source_file_id
+    boxes = track_boxes(tracks, meta.get("tracks") or {}, track_id)
+    if not boxes.height:
+        raise InvalidInput(f"track {track_id} is not seen between {t0:g} s and {t1:g} s")
+    with tempfile.TemporaryDirectory(prefix="sideline-pose-") as tmp:
+        path, _ = _materialise(ctx, file_id, Path(tmp))
+        table, names = track_pose(path, boxes, params.get("backend", "blazepose"),
+                                  progress=lambda f: ctx.progress(95 * f, "pose"))
+    found = int((table["score"] > 0).sum())
+
+    def step(session: Session) -> dict:
+        dataset = videos.get_video(session, ctx.organisation_id, video_id)
+        videos.write_stream(session, ctx.env.blobs, dataset, pose_stream(ctx.job_id), table)
+        return {"video_id": str(video_id), "track_id": track_id, "frames": table.height, "frames_with_pose": found,
+                "keypoints": len(names)}
+
+    return ctx.run_step("store", step)

@@ -1,14 +1,19 @@
 """Analysed videos in storage: one ``Dataset`` (kind ``video``) per uploaded video.
 
 - ``dataset.source_file_id``: the uploaded video; ``dataset.meta``:
-  ``video`` (size, rate, frames), ``params`` (detector, max_frames), ``stages`` (status per
+  ``video`` (size, rate, frames), ``params`` (detector, max_frames, camera), ``stages`` (status per
   stage: pending / running / done / failed / skipped, with message and error), ``tracks``
   (per track id: team, name, athlete, merged_into, colour; the user's corrections live here),
-  ``teams`` (kit colour and name per side), ``calibration`` (clicked image points, pitch points,
-  homography, residuals), ``annotated_file_id``, ``match_id``, ``warnings``;
+  ``teams`` (kit colour and name per side), ``calibration`` (``keyframes``: per calibrated frame
+  the clicked image points, pitch points, homography, residuals; ``summary``: fixed or panning,
+  reliable frames, unreliable spans, cuts, written by the project stage), ``poses`` (pose
+  requests by id: track, time range, backend, job, status), ``annotated_file_id``, ``match_id``,
+  ``warnings``;
 - frame streams keyed by video time ``t``: ``frames`` (one row per decoded frame),
   ``detections`` (boxes with kit histograms), ``tracks`` (tracked boxes), ``ball`` (per frame),
-  ``positions`` (projected pitch metres and speed per track, ball as track -1).
+  ``motion`` (camera motion from the previous frame, per frame), ``homographies`` (image -> pitch
+  per frame with its reliability), ``positions`` (projected pitch metres and speed per track, ball
+  as track -1), ``pose.<id>`` (keypoints of one pose request).
 
 A stage's streams and its ``done`` status are written in one transaction, so a failed stage
 leaves the earlier stages' results intact and a new job resumes after the last finished one.
@@ -27,10 +32,10 @@ from sideline.storage.frames import delete_frames, read_frames, write_frames
 from sideline.storage.models import Dataset, utcnow
 
 KIND = "video"
-STAGES = ("probe", "detect", "track", "identify", "project", "render")
+STAGES = ("probe", "detect", "track", "identify", "camera", "project", "render")
 # The streams each stage writes (cleared when the stage is redone).
 STAGE_STREAMS = {"probe": (), "detect": ("frames", "detections"), "track": ("tracks", "ball"), "identify": (),
-                 "project": ("positions",), "render": ()}
+                 "camera": ("motion",), "project": ("positions", "homographies"), "render": ()}
 
 
 def create_video(session: Session, organisation_id: uuid.UUID, file_id: uuid.UUID, *, name: str, filename: str,
@@ -39,7 +44,7 @@ def create_video(session: Session, organisation_id: uuid.UUID, file_id: uuid.UUI
                       meta={"video": {"filename": filename}, "params": params,
                             "stages": {s: {"status": "pending"} for s in STAGES},
                             "tracks": {}, "teams": {}, "calibration": None, "annotated_file_id": None,
-                            "match_id": None, "warnings": []})
+                            "match_id": None, "warnings": [], "poses": {}})
     session.add(dataset)
     session.flush()
     return dataset

@@ -237,23 +237,165 @@ def _hex(r: float, g: float, b: float) -> str:
     return "#" + "".join(f"{int(np.clip(round(v), 0, 255)):02x}" for v in (r, g, b))
 
 
-def project_stage(tracks: pl.DataFrame, ball: pl.DataFrame, homography, pitch_length: float,
+CAMERA_MODES = ("auto", "fixed", "panning")
+
+
+def camera_stage(path: Path, frames: pl.DataFrame, detections: pl.DataFrame, *, detect_side: int = 960,
+                 region: str = "scene", progress: Progress | None = None) -> pl.DataFrame:
+    """Camera motion from each analysed frame to the next (``calibrate_propagate``), at detection
+    resolution with the detected people masked out; one row per frame of ``frames``."""
+    from sideline.vision.calibrate_propagate import CameraMotionEstimator, MotionOptions
+
+    full = decode.probe(path)
+    frame_ids = frames["frame"].to_numpy()
+    if "class_id" not in detections.columns:
+        detections = _empty_detections()
+    people = detections.filter(pl.col("class_id") == PERSON).sort("frame")
+    box_frames = people["frame"].to_numpy()
+    boxes = people.select("x0", "y0", "x1", "y1").to_numpy()
+    estimator = None
+    done = 0
+    for batch in decode.iter_batches(path, 8, max_side=detect_side):
+        if estimator is None:
+            height, width = batch.images.shape[1:3]
+            estimator = CameraMotionEstimator(MotionOptions(region=region), (full.width / width, full.height / height))
+        for index, image in zip(batch.indices, batch.images):
+            if done >= len(frame_ids):
+                break
+            lo, hi = np.searchsorted(box_frames, [index, index + 1])
+            estimator.update(image, boxes[lo:hi])
+            done += 1
+        if progress:
+            progress(min(1.0, done / max(1, len(frame_ids))), f"camera motion of {done} frames")
+        if done >= len(frame_ids):
+            break
+    if estimator is None or done < len(frame_ids):
+        raise InvalidInput(f"the video has {done} frames now but {len(frame_ids)} were analysed: was the file replaced?")
+    return frames.select("t", "frame").hstack(pl.DataFrame(estimator.table().to_columns()))
+
+
+def keyframes_of(calibration: dict | None) -> list[dict]:
+    """The calibrated keyframes (frame, image/pitch points, matrix); an older single calibration is one."""
+    if not calibration:
+        return []
+    if "keyframes" in calibration:
+        return sorted(calibration["keyframes"], key=lambda k: k["frame"])
+    return [{k: calibration[k] for k in ("frame", "image_points", "pitch_points", "matrix", "residuals_m")
+             if k in calibration}]
+
+
+def frame_homographies(frames: pl.DataFrame, motion: pl.DataFrame | None, keyframes: list[dict], *,
+                       mode: str, size: tuple[int, int], pitch: tuple[float, float],
+                       max_drift_m: float = 1.5) -> tuple[pl.DataFrame, dict]:
+    """Image -> pitch homography and reliability per analysed frame, and a summary for the video.
+
+    ``fixed`` (or ``auto`` when the camera did not move): one homography fitted to every keyframe's
+    points. ``panning`` (or ``auto`` when it moved): propagated through the camera motion."""
+    from sideline.vision.calibrate import fit_homography
+    from sideline.vision.calibrate_propagate import MATRIX_COLUMNS, MotionTable, Propagated, propagate
+
+    frame_ids = frames["frame"].to_numpy()
+    n = len(frame_ids)
+    rows = np.searchsorted(frame_ids, [k["frame"] for k in keyframes])
+    if np.any(rows >= n) or np.any(frame_ids[np.minimum(rows, n - 1)] != [k["frame"] for k in keyframes]):
+        raise InvalidInput("calibration: a keyframe is not one of the analysed frames")
+    matrices = {int(r): np.asarray(k["matrix"], np.float64) for r, k in zip(rows, keyframes)}
+
+    def joint() -> np.ndarray:
+        if len(keyframes) == 1:
+            return matrices[int(rows[0])]
+        return fit_homography([p for k in keyframes for p in k["image_points"]],
+                              [p for k in keyframes for p in k["pitch_points"]]).matrix
+
+    motion_table = None
+    if mode != "fixed" and motion is not None and motion.height == n:
+        motion_table = MotionTable.from_columns({c: motion[c].to_numpy() for c in motion.columns})
+    if motion_table is None:
+        if mode == "panning":
+            raise InvalidInput("the camera motion of this video is missing: run its camera stage again")
+        one = joint()
+        result = Propagated(np.repeat(one[None], n, 0), np.ones(n, bool), np.zeros(n), np.full(n, rows[0]),
+                            np.full(n, "", dtype=object), static=True)
+    else:
+        try:
+            fixed = joint() if mode == "auto" else None
+        except InvalidInput:  # the keyframes disagree: the camera moved after all
+            fixed = None
+        result = propagate(motion_table, matrices, size=size, pitch=pitch, max_drift_m=max_drift_m,
+                           allow_static=mode == "auto" and fixed is not None, fixed=fixed)
+    flat = result.matrix.reshape(n, 9)
+    columns = {name: flat[:, i] for i, name in enumerate(MATRIX_COLUMNS)}
+    table = frames.select("t", "frame").with_columns(
+        *[pl.Series(k, v) for k, v in columns.items()],
+        pl.Series("reliable", result.reliable), pl.Series("drift_m", result.drift_m),
+        pl.Series("keyframe", np.where(result.keyframe >= 0, frame_ids[np.maximum(result.keyframe, 0)], -1)),
+        pl.Series("reason", result.reason.astype(str)),
+        pl.Series("inlier_ratio", motion_table.inlier_ratio if motion_table is not None and not result.static else np.ones(n)),
+        pl.Series("error_px", motion_table.error_px if motion_table is not None and not result.static else np.zeros(n)),
+        pl.Series("cut", motion_table.cut & (np.arange(n) > 0) if motion_table is not None else np.zeros(n, bool)))
+    times = frames["t"].to_numpy()
+    summary = {
+        "mode": "fixed" if result.static else "panning", "frames": n, "reliable_frames": int(result.reliable.sum()),
+        "unreliable_spans": _spans(times, ~result.reliable, result.reason),
+        "cuts": [float(t) for t in times[table["cut"].to_numpy()]][:500],
+        "closure_m": {str(int(frame_ids[r])): round(float(v), 3) for r, v in result.closure_m.items()},
+        "max_drift_m": max_drift_m,
+    }
+    return table, summary
+
+
+def _spans(times: np.ndarray, flag: np.ndarray, reason: np.ndarray, limit: int = 500) -> list[list]:
+    """[t_start, t_end, reason] for each run of flagged frames (at most ``limit``, the longest kept)."""
+    if not flag.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flag.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2] - 1
+    spans = [[float(times[a]), float(times[b]), str(reason[a])] for a, b in zip(starts, ends)]
+    if len(spans) > limit:
+        keep = sorted(sorted(range(len(spans)), key=lambda i: spans[i][0] - spans[i][1])[:limit])
+        spans = [spans[i] for i in keep]
+    return spans
+
+
+def project_stage(tracks: pl.DataFrame, ball: pl.DataFrame, homographies, pitch_length: float,
                   pitch_width: float) -> pl.DataFrame:
     """Foot points (box bottom-centre) to pitch metres; the ball's image point as if on the grass.
 
-    Points more than 5 m outside the pitch are dropped (a projection of something off the pitch,
-    e.g. a spectator, or above the horizon)."""
+    ``homographies`` is one ``Homography`` for every frame (fixed camera) or the per-frame table of
+    ``frame_homographies``: rows of frames whose calibration is unreliable get no position (none
+    made up). Points more than 5 m outside the pitch are dropped (a projection of something off the
+    pitch, e.g. a spectator, or above the horizon)."""
     feet = np.column_stack([((tracks["x0"] + tracks["x1"]) / 2).to_numpy(), tracks["y1"].to_numpy()])
-    xy = homography.to_pitch(feet) if len(feet) else np.zeros((0, 2))
+    xy = _to_pitch(homographies, tracks["frame"].to_numpy(), feet)
     margin = 5.0
     inside = (np.abs(xy[:, 0]) <= pitch_length / 2 + margin) & (np.abs(xy[:, 1]) <= pitch_width / 2 + margin)
     players = tracks.select("t", "frame", "track_id").with_columns(
         pl.Series("x", xy[:, 0]), pl.Series("y", xy[:, 1])).filter(pl.Series(inside))
     ball_rows = ball.filter(pl.col("bx").is_not_nan())
-    ball_xy = homography.to_pitch(ball_rows.select("bx", "by").to_numpy()) if ball_rows.height else np.zeros((0, 2))
+    ball_xy = _to_pitch(homographies, ball_rows["frame"].to_numpy(), ball_rows.select("bx", "by").to_numpy())
+    on = np.isfinite(ball_xy).all(axis=1)
     balls = ball_rows.select("t", "frame").with_columns(pl.lit(-1, pl.Int64).alias("track_id"),
                                                         pl.Series("x", ball_xy[:, 0]), pl.Series("y", ball_xy[:, 1]))
-    return pl.concat([players, balls]).sort("t", "track_id")
+    return pl.concat([players, balls.filter(pl.Series(on))]).sort("t", "track_id")
+
+
+def _to_pitch(homographies, frames: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Image points of the given frames to pitch metres (NaN where the frame is unreliable)."""
+    from sideline.vision.calibrate_propagate import MATRIX_COLUMNS, apply_homographies
+
+    if len(points) == 0:
+        return np.zeros((0, 2))
+    if not isinstance(homographies, pl.DataFrame):
+        return homographies.to_pitch(points)
+    table = homographies.sort("frame")
+    ids = table["frame"].to_numpy()
+    matrices = np.column_stack([table[c].to_numpy() for c in MATRIX_COLUMNS]).reshape(-1, 3, 3)
+    matrices[~table["reliable"].to_numpy()] = np.nan
+    rows = np.clip(np.searchsorted(ids, frames), 0, len(ids) - 1)
+    known = ids[rows] == frames
+    out = np.full((len(points), 2), np.nan)
+    out[known] = apply_homographies(matrices[rows[known]], points[known])
+    return out
 
 
 def resolve_tracks(track_meta: dict[str, dict]) -> dict[int, int]:

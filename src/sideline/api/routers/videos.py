@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
+import numpy as np
 import polars as pl
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
@@ -39,6 +40,9 @@ class VideoIn(BaseModel):
     detector: Literal["nanodet", "centernet", "centernet_tiled"] = "centernet"
     max_frames: int | None = Field(None, ge=1, le=1_000_000, description="Analyse only the first frames")
     detect_side: int = Field(960, ge=160, le=4096, description="Longest side frames are downscaled to for detection")
+    camera: Literal["auto", "fixed", "panning"] = Field(
+        "auto", description="fixed: one homography for the whole video; panning: propagated from the calibrated "
+                            "keyframes through the camera motion; auto: panning unless the camera did not move")
 
 
 class StageOut(BaseModel):
@@ -61,6 +65,7 @@ class VideoSummary(BaseModel):
 
 
 class VideoDetail(VideoSummary):
+    frames_analysed: int | None = None
     stages: list[StageOut]
     job: JobOut | None
     source_file_id: uuid.UUID | None
@@ -76,12 +81,43 @@ class CalibrationIn(BaseModel):
     image_points: list[tuple[float, float]] = Field(min_length=4, max_length=64, description="Pixels in the video frame")
     pitch_points: list[tuple[float, float]] = Field(min_length=4, max_length=64,
                                                     description="Metres, origin at the centre spot, +x to the right goal")
-    frame: int = Field(0, ge=0, description="The frame the points were clicked on")
+    frame: int = Field(0, ge=0, description="The frame the points were clicked on (a keyframe; another frame's "
+                                            "keyframe is kept)")
+    camera: Literal["auto", "fixed", "panning"] | None = Field(None, description="Change the camera mode too")
+
+
+class Keyframe(BaseModel):
+    frame: int
+    image_points: list[tuple[float, float]]
+    pitch_points: list[tuple[float, float]]
+    residuals_m: list[float]
 
 
 class CalibrationOut(BaseModel):
     residuals_m: list[float]
+    keyframes: list[Keyframe]
     job: JobOut
+
+
+class PoseIn(BaseModel):
+    track_id: int = Field(description="A track of this video (merged tracks are followed)")
+    t0: float = Field(ge=0, description="Start, seconds of video time")
+    t1: float = Field(gt=0, description="End, seconds (at most 30 s after t0)")
+    backend: Literal["blazepose", "movenet"] = Field(
+        "blazepose", description="blazepose: BlazePose (33 landmarks) on the player's crop; movenet: MoveNet "
+                                 "MultiPose (17 COCO keypoints) on the crop")
+
+
+class PoseOut(BaseModel):
+    id: uuid.UUID
+    track_id: int
+    t0: float
+    t1: float
+    backend: str
+    status: Literal["queued", "running", "done", "failed"]
+    error: str | None = None
+    frames: int | None = None
+    job_id: uuid.UUID | None = None
 
 
 class TrackOut(BaseModel):
@@ -160,15 +196,30 @@ def _start(session, services, org: OrgContext, dataset: Dataset, *, make_match: 
 def _detail(session, dataset: Dataset) -> VideoDetail:
     job = _job(session, dataset)
     stages = dataset.meta.get("stages") or {}
-    calibration = dataset.meta.get("calibration")
+    calibration = _calibration_view(dataset)
     return VideoDetail(
         **_summary(dataset, job), job=JobOut.model_validate(job) if job else None,
+        frames_analysed=(dataset.meta.get("video") or {}).get("frames_analysed"),
         stages=[StageOut(name=name, status=(stages.get(name) or {}).get("status", "pending"),
                          message=(stages.get(name) or {}).get("message"), error=(stages.get(name) or {}).get("error"))
                 for name in (*videos.STAGES, *(["match"] if "match" in stages else []))],
         source_file_id=dataset.source_file_id, annotated_file_id=dataset.meta.get("annotated_file_id"),
         match_id=dataset.meta.get("match_id"), calibration=calibration, teams=dataset.meta.get("teams") or {},
         warnings=dataset.meta.get("warnings") or [], params=dataset.meta.get("params") or {})
+
+
+def _calibration_view(dataset: Dataset) -> dict[str, Any] | None:
+    """Keyframes (points and residuals, without matrices) and the project stage's summary."""
+    from sideline.vision.pipeline import keyframes_of
+
+    calibration = dataset.meta.get("calibration")
+    keyframes = keyframes_of(calibration)
+    if not keyframes:
+        return None
+    return {"keyframes": [{k: kf.get(k) for k in ("frame", "image_points", "pitch_points", "residuals_m")}
+                          for kf in keyframes],
+            "camera": (dataset.meta.get("params") or {}).get("camera", "auto"),
+            "summary": (calibration or {}).get("summary")}
 
 
 # -- library and jobs -----------------------------------------------------------------
@@ -235,9 +286,11 @@ def rerender_video(video_id: uuid.UUID, org: OrgWrite, session: SessionDep, serv
             status_code=status.HTTP_202_ACCEPTED)
 def put_calibration(video_id: uuid.UUID, body: CalibrationIn, org: OrgWrite, session: SessionDep,
                     services: ServicesDep) -> CalibrationOut:
-    """Store the clicked points (a fixed camera: one calibration holds for the whole video) and
-    project the tracks again."""
+    """Store the clicked points of one frame as a keyframe (replacing that frame's earlier points)
+    and project the tracks again. A fixed camera needs one keyframe; for a panning camera the
+    homography is propagated from the keyframes through the camera motion."""
     from sideline.vision.calibrate import fit_homography
+    from sideline.vision.pipeline import keyframes_of
 
     dataset = _video(session, org, video_id)
     info = dataset.meta.get("video") or {}
@@ -248,6 +301,9 @@ def put_calibration(video_id: uuid.UUID, body: CalibrationIn, org: OrgWrite, ses
         outside = [i + 1 for i, (x, y) in enumerate(body.image_points) if not (0 <= x <= width and 0 <= y <= height)]
         if outside:
             raise InvalidInput(f"calibration: image point(s) {outside} lie outside the {width}x{height} frame")
+    analysed = info.get("frames_analysed")
+    if analysed and body.frame >= analysed:
+        raise InvalidInput(f"calibration: frame {body.frame} is past the {analysed} analysed frames")
     half_l, half_w = video_jobs.PITCH[0] / 2 + 5, video_jobs.PITCH[1] / 2 + 5
     off_pitch = [i + 1 for i, (x, y) in enumerate(body.pitch_points) if abs(x) > half_l or abs(y) > half_w]
     if off_pitch:
@@ -255,13 +311,74 @@ def put_calibration(video_id: uuid.UUID, body: CalibrationIn, org: OrgWrite, ses
                            f"{video_jobs.PITCH[1]:g} m pitch (origin at the centre spot)")
     homography = fit_homography(body.image_points, body.pitch_points)
     residuals = [float(r) for r in homography.residuals_m]
-    videos.update_meta(dataset, calibration={"image_points": [list(p) for p in body.image_points],
-                                             "pitch_points": [list(p) for p in body.pitch_points], "frame": body.frame,
-                                             "matrix": homography.matrix.tolist(), "residuals_m": residuals})
-    if videos.stage_status(dataset, "project") in ("done", "skipped", "failed"):
-        videos.reset_from(session, services.blobs, dataset, "project")
+    keyframe = {"frame": body.frame, "image_points": [list(p) for p in body.image_points],
+                "pitch_points": [list(p) for p in body.pitch_points], "matrix": homography.matrix.tolist(),
+                "residuals_m": residuals}
+    keyframes = [k for k in keyframes_of(dataset.meta.get("calibration")) if k["frame"] != body.frame] + [keyframe]
+    keyframes.sort(key=lambda k: k["frame"])
+    params = dict(dataset.meta.get("params") or {})
+    camera_changed = body.camera is not None and body.camera != params.get("camera", "auto")
+    if camera_changed:
+        params["camera"] = body.camera
+    if params.get("camera", "auto") == "fixed" and len(keyframes) > 1:
+        # One homography for the whole video: every keyframe's points must agree with it.
+        fit_homography([p for k in keyframes for p in k["image_points"]], [p for k in keyframes for p in k["pitch_points"]])
+    videos.update_meta(dataset, calibration={"keyframes": keyframes}, params=params)
+    _restart_from(session, services, dataset, "camera" if camera_changed else "project")
     job = _start(session, services, org, dataset)
-    return CalibrationOut(residuals_m=residuals, job=JobOut.model_validate(job))
+    return CalibrationOut(residuals_m=residuals, keyframes=[Keyframe(**k) for k in keyframes],
+                          job=JobOut.model_validate(job))
+
+
+def _restart_from(session, services, dataset: Dataset, stage: str) -> None:
+    """Redo ``stage`` and the later stages (if it had run) with the new calibration."""
+    if videos.stage_status(dataset, stage) in ("done", "skipped", "failed"):
+        running = _job(session, dataset)
+        if running is not None and running.state in (JobState.queued, JobState.running):
+            raise Conflict("This video is already being analysed; wait for that job to finish")
+        videos.reset_from(session, services.blobs, dataset, stage)
+
+
+@router.delete("/orgs/{org_id}/videos/{video_id}/calibration/keyframes/{frame}", response_model=JobOut,
+               status_code=status.HTTP_202_ACCEPTED)
+def delete_keyframe(video_id: uuid.UUID, frame: int, org: OrgWrite, session: SessionDep,
+                    services: ServicesDep) -> JobOut:
+    """Remove one keyframe and project again (with none left, positions wait for a calibration)."""
+    from sideline.vision.pipeline import keyframes_of
+
+    dataset = _video(session, org, video_id)
+    keyframes = keyframes_of(dataset.meta.get("calibration"))
+    if not any(k["frame"] == frame for k in keyframes):
+        raise NotFound(f"No keyframe at frame {frame} in this video")
+    rest = [k for k in keyframes if k["frame"] != frame]
+    videos.update_meta(dataset, calibration={"keyframes": rest} if rest else None)
+    _restart_from(session, services, dataset, "project")
+    return JobOut.model_validate(_start(session, services, org, dataset))
+
+
+@router.get("/orgs/{org_id}/videos/{video_id}/calibration/frames", response_model=dict[str, Any])
+def calibration_frames(video_id: uuid.UUID, org: OrgRead, session: SessionDep, services: ServicesDep,
+                       t0: float = Query(0.0, ge=0), t1: float = Query(60.0, gt=0),
+                       matrices: bool = Query(False, description="Include the image -> pitch matrix of each frame")
+                       ) -> dict[str, Any]:
+    """Per frame in [t0, t1) (at most 600 s): whether its calibration is reliable, the drift since
+    the keyframe (m), the camera-motion inlier ratio and reprojection error (px), cuts, the keyframe
+    used, and the reason when unreliable."""
+    from sideline.vision.calibrate_propagate import MATRIX_COLUMNS
+
+    if not 0 < t1 - t0 <= 600:
+        raise InvalidInput("t1 must be after t0 and at most 600 s later")
+    dataset = _video(session, org, video_id)
+    if videos.stage_status(dataset, "project") != "done":
+        raise NotFound("This video has no calibrated frames yet: calibrate it first")
+    table = videos.read_stream(session, services.blobs, dataset, "homographies", t0, t1)
+    columns = ["t", "frame", "reliable", "drift_m", "inlier_ratio", "error_px", "cut", "keyframe", "reason"]
+    if matrices:
+        columns += list(MATRIX_COLUMNS)
+    if not table.height:
+        return {"columns": columns, "rows": []}
+    table = table.select(columns).with_columns(pl.col(pl.Float64).fill_nan(None))
+    return {"columns": columns, "rows": table.rows()}
 
 
 @router.post("/orgs/{org_id}/videos/{video_id}/match", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
@@ -393,3 +510,77 @@ def download_tracking(video_id: uuid.UUID, org: OrgRead, session: SessionDep, se
                        else "This video has no tracks yet")
     frame = videos.read_stream(session, services.blobs, dataset, stream)
     return table_download(frame, format, f"video-{data}-{dataset.id}")
+
+
+# -- pose on demand -------------------------------------------------------------------
+
+def _pose_out(job: Job) -> PoseOut:
+    params = job.params or {}
+    state = {JobState.queued: "queued", JobState.running: "running", JobState.succeeded: "done"}.get(job.state, "failed")
+    return PoseOut(id=job.id, track_id=int(params.get("track_id", -1)), t0=float(params.get("t0", 0)),
+                   t1=float(params.get("t1", 0)), backend=str(params.get("backend", "blazepose")), status=state,
+                   error=job.error if state == "failed" else None, frames=(job.result or {}).get("frames_with_pose"),
+                   job_id=job.id)
+
+
+def _pose_job(session, org: OrgContext, dataset: Dataset, pose_id: uuid.UUID) -> Job:
+    job = session.get(Job, pose_id)
+    if (job is None or job.organisation_id != org.organisation_id or job.type != video_jobs.POSE_JOB
+            or (job.params or {}).get("video_id") != str(dataset.id)):
+        raise NotFound("No such pose request for this video")
+    return job
+
+
+@router.post("/orgs/{org_id}/videos/{video_id}/poses", response_model=PoseOut, status_code=status.HTTP_202_ACCEPTED)
+def request_pose(video_id: uuid.UUID, body: PoseIn, org: OrgWrite, session: SessionDep, services: ServicesDep) -> PoseOut:
+    """Estimate one track's pose over [t0, t1] (a ``video.pose`` job on the ``pose`` queue); the
+    result is read with ``GET .../poses/{id}``."""
+    dataset = _video(session, org, video_id)
+    tracks = dataset.meta.get("tracks") or {}
+    if str(body.track_id) not in tracks:
+        raise NotFound(f"No track {body.track_id} in this video")
+    if not 0 < body.t1 - body.t0 <= video_jobs.MAX_POSE_SECONDS:
+        raise InvalidInput(f"t1 must be after t0 and at most {video_jobs.MAX_POSE_SECONDS:g} s later")
+    params = {"video_id": str(dataset.id), **body.model_dump()}
+    job = create_job(session, org.organisation_id, video_jobs.POSE_JOB, params, created_by_id=org.user_id,
+                     max_attempts=services.settings.job_max_attempts)
+    session.commit()
+    services.runner.dispatch(job.id, job.queue)
+    return _pose_out(job)
+
+
+@router.get("/orgs/{org_id}/videos/{video_id}/poses", response_model=list[PoseOut])
+def list_poses(video_id: uuid.UUID, org: OrgRead, session: SessionDep) -> list[PoseOut]:
+    """The video's pose requests, newest first (the last 100 of the organisation's)."""
+    dataset = _video(session, org, video_id)
+    jobs = session.scalars(select(Job).where(Job.organisation_id == org.organisation_id, Job.type == video_jobs.POSE_JOB)
+                           .order_by(Job.created_at.desc()).limit(100))
+    return [_pose_out(j) for j in jobs if (j.params or {}).get("video_id") == str(dataset.id)]
+
+
+@router.get("/orgs/{org_id}/videos/{video_id}/poses/{pose_id}", response_model=dict[str, Any])
+def get_pose(video_id: uuid.UUID, pose_id: uuid.UUID, org: OrgRead, session: SessionDep,
+             services: ServicesDep) -> dict[str, Any]:
+    """Keypoints per frame in video pixels: ``rows`` of [t, frame, score, [[x, y, visibility], ...]]
+    (null where not found), with the keypoint names and the skeleton's lines."""
+    from sideline.vision.track_pose import BLAZEPOSE_SKELETON, COCO_SKELETON
+
+    dataset = _video(session, org, video_id)
+    job = _pose_job(session, org, dataset, pose_id)
+    out = _pose_out(job).model_dump(mode="json")
+    if job.state != JobState.succeeded:
+        return {**out, "keypoint_names": [], "skeleton": [], "rows": []}
+    from sideline.core.pose import BLAZEPOSE_KEYPOINTS, COCO_KEYPOINTS
+
+    blaze = out["backend"] == "blazepose"
+    names = BLAZEPOSE_KEYPOINTS if blaze else COCO_KEYPOINTS
+    table = videos.read_stream(session, services.blobs, dataset, video_jobs.pose_stream(job.id))
+    rows = []
+    if table.height:
+        xyv = np.stack([table.select([f"{c}_{k}" for k in range(len(names))]).to_numpy() for c in "xyv"], axis=2)
+        xyv = np.round(xyv, 2)
+        for t, frame, score, points in zip(table["t"].to_list(), table["frame"].to_list(), table["score"].to_list(), xyv):
+            rows.append([t, frame, round(score, 3), None if score <= 0 else
+                         [None if not np.isfinite(p).all() else p.tolist() for p in points]])
+    return {**out, "keypoint_names": list(names), "skeleton": [list(e) for e in (BLAZEPOSE_SKELETON if blaze else COCO_SKELETON)],
+            "rows": rows}

@@ -1,10 +1,12 @@
 // Manual calibration: click at least four known pitch points on a frame and say which point of
-// the pitch template each one is. A fixed camera: one calibration holds for the whole video.
+// the pitch template each one is. Each calibrated frame is a keyframe: a fixed camera needs one;
+// for a panning camera the homography is carried between keyframes by the camera motion, so
+// calibrate frames far apart (and one after each camera cut).
 import { useEffect, useRef, useState, type MouseEvent } from "react";
 import { errorMessage } from "../../api/client";
 import type { Job } from "../../api/types";
 import { Alert, Spinner } from "../../components/ui";
-import { getFrameImage, putCalibration, type Calibration } from "./api";
+import { deleteKeyframe, getFrameImage, putCalibration, type CameraMode, type Calibration, type Keyframe } from "./api";
 import { LANDMARKS, PITCH_LENGTH, PITCH_WIDTH } from "./pitchTemplate";
 
 interface Pair {
@@ -14,24 +16,47 @@ interface Pair {
 
 const SCALE = 3; // template drawing: pixels per metre
 
-export function CalibrationTool({ orgId, videoId, existing, onSaved }: {
+function pairsOf(keyframe: Keyframe | undefined): Pair[] {
+  return (keyframe?.image_points ?? []).map((p, i) => ({
+    image: p,
+    landmark: LANDMARKS.find((l) => l.x === keyframe!.pitch_points[i][0] && l.y === keyframe!.pitch_points[i][1])?.id ?? "",
+  }));
+}
+
+export function CalibrationTool({ orgId, videoId, existing, frameCount, onSaved }: {
   orgId: string;
   videoId: string;
   existing: Calibration | null;
+  frameCount: number | null;
   onSaved: (job: Job) => void;
 }) {
-  const [frame, setFrame] = useState(existing?.frame ?? 0);
+  const keyframes = existing?.keyframes ?? [];
+  const [frame, setFrame] = useState(keyframes[0]?.frame ?? 0);
+  const [camera, setCamera] = useState<CameraMode>(existing?.camera ?? "auto");
   const [url, setUrl] = useState<string | null>(null);
-  const [pairs, setPairs] = useState<Pair[]>(() =>
-    (existing?.image_points ?? []).map((p, i) => ({
-      image: p,
-      landmark: LANDMARKS.find((l) => l.x === existing!.pitch_points[i][0] && l.y === existing!.pitch_points[i][1])?.id ?? "",
-    })),
-  );
+  const [pairs, setPairs] = useState<Pair[]>(() => pairsOf(keyframes[0]));
   const [error, setError] = useState<string | null>(null);
-  const [residuals, setResiduals] = useState<number[] | null>(existing?.residuals_m ?? null);
+  const [residuals, setResiduals] = useState<number[] | null>(keyframes[0]?.residuals_m ?? null);
   const [busy, setBusy] = useState(false);
+  const [natural, setNatural] = useState<[number, number] | null>(null); // the frame's size once loaded
   const img = useRef<HTMLImageElement>(null);
+
+  function open(next: number) {
+    // Another frame: its own keyframe's points if it has one, else a clean slate.
+    const keyframe = keyframes.find((k) => k.frame === next);
+    setFrame(next);
+    setPairs(pairsOf(keyframe));
+    setResiduals(keyframe?.residuals_m ?? null);
+  }
+
+  async function remove(target: number) {
+    setError(null);
+    try {
+      onSaved(await deleteKeyframe(orgId, videoId, target));
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  }
 
   useEffect(() => {
     let revoked: string | null = null;
@@ -63,6 +88,7 @@ export function CalibrationTool({ orgId, videoId, existing, onSaved }: {
         image_points: pairs.map((p) => p.image),
         pitch_points: chosen.map((l) => [l.x, l.y]),
         frame,
+        ...(camera !== (existing?.camera ?? "auto") ? { camera } : {}),
       });
       setResiduals(result.residuals_m);
       onSaved(result.job);
@@ -79,19 +105,43 @@ export function CalibrationTool({ orgId, videoId, existing, onSaved }: {
       <h2>Calibration</h2>
       <p className="muted small">
         Click a point you can identify on the pitch (a corner, where lines cross), then pick which point it is. At least four, spread over the picture, no three on one line.
+        A panning camera is followed from frame to frame between calibrated keyframes: calibrate frames far apart, and one after each camera cut.
       </p>
-      <label className="field">
-        <span>Frame</span>
-        <input type="number" min={0} value={frame} onChange={(e) => setFrame(Math.max(0, Number(e.target.value) || 0))} />
-      </label>
+      <div className="row">
+        <label className="field">
+          <span>Frame{frameCount ? ` (0–${frameCount - 1})` : ""}</span>
+          <input type="number" min={0} max={frameCount ? frameCount - 1 : undefined} value={frame} data-testid="calibration-frame-index"
+            onChange={(e) => open(Math.min(Math.max(0, Number(e.target.value) || 0), frameCount ? frameCount - 1 : Infinity))} />
+        </label>
+        <label className="field">
+          <span>Camera</span>
+          <select value={camera} onChange={(e) => setCamera(e.target.value as CameraMode)} data-testid="calibration-camera">
+            <option value="auto">Detect (fixed unless it moves)</option>
+            <option value="fixed">Fixed: one calibration for the whole video</option>
+            <option value="panning">Panning: follow the camera between keyframes</option>
+          </select>
+        </label>
+      </div>
+      {keyframes.length > 0 && (
+        <div data-testid="calibration-keyframes">
+          <span className="muted small">Keyframes: </span>
+          {keyframes.map((k) => (
+            <span key={k.frame} className="row" style={{ display: "inline-flex", marginRight: 8 }}>
+              <button type="button" className="button" aria-pressed={k.frame === frame} onClick={() => open(k.frame)}>frame {k.frame}</button>
+              <button type="button" className="button" aria-label={`Remove keyframe ${k.frame}`} onClick={() => void remove(k.frame)}>×</button>
+            </span>
+          ))}
+        </div>
+      )}
       <div style={{ position: "relative", display: "inline-block", maxWidth: "100%" }}>
         {url ? (
-          <img ref={img} src={url} alt="Video frame" onClick={click} style={{ maxWidth: "100%", cursor: "crosshair" }} data-testid="calibration-frame" />
+          <img ref={img} src={url} alt="Video frame" onClick={click}
+            onLoad={(e) => setNatural([e.currentTarget.naturalWidth, e.currentTarget.naturalHeight])} style={{ maxWidth: "100%", cursor: "crosshair" }} data-testid="calibration-frame" />
         ) : (
           <Spinner label="Loading the frame…" />
         )}
-        {url && img.current && (
-          <svg viewBox={`0 0 ${img.current.naturalWidth} ${img.current.naturalHeight}`} style={{ position: "absolute", inset: 0, width: "100%", height: "100%", pointerEvents: "none" }}>
+        {url && natural && (
+          <svg viewBox={`0 0 ${natural[0]} ${natural[1]}`} style={{ position: "absolute", inset: 0, width: "100%", height: "100%", pointerEvents: "none" }}>
             {pairs.map((p, i) => (
               <g key={i}>
                 <circle cx={p.image[0]} cy={p.image[1]} r={6} fill="none" stroke="#ff0" strokeWidth={2} />
@@ -138,7 +188,7 @@ export function CalibrationTool({ orgId, videoId, existing, onSaved }: {
       {error && <Alert onDismiss={() => setError(null)} testId="calibration-error">{error}</Alert>}
       <div className="row">
         <button type="button" className="button button-primary" disabled={!complete || busy} onClick={() => void save()} data-testid="calibration-save">
-          {busy ? "Saving…" : "Save and project"}
+          {busy ? "Saving…" : keyframes.some((k) => k.frame === frame) ? `Update keyframe ${frame}` : `Save frame ${frame} as a keyframe`}
         </button>
         <button type="button" className="button" onClick={() => setPairs([])}>Clear points</button>
         {!complete && <span className="muted small">{Math.max(0, 4 - pairs.length)} more point(s); every point needs its pitch point</span>}

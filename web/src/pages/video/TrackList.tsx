@@ -6,11 +6,13 @@ import { Alert } from "../../components/ui";
 import { useLoad } from "../football/common";
 import { patchTrack, type Side, type Track, type TrackPatch } from "./api";
 
-export function TrackList({ orgId, videoId, tracks, onChange }: {
+export function TrackList({ orgId, videoId, tracks, onChange, onPose, poseBusy }: {
   orgId: string;
   videoId: string;
   tracks: Track[];
   onChange: (track: Track) => void;
+  onPose?: (track: Track) => void;
+  poseBusy?: boolean;
 }) {
   const [error, setError] = useState<string | null>(null);
   const athletes = useLoad(
@@ -35,7 +37,7 @@ export function TrackList({ orgId, videoId, tracks, onChange }: {
       <div className="table-wrap">
         <table className="table responsive-table">
           <thead>
-            <tr><th>Track</th><th>Seen</th><th>Name</th><th>Team</th><th>Athlete</th><th>Same person as</th></tr>
+            <tr><th>Track</th><th>Seen</th><th>Name</th><th>Team</th><th>Athlete</th><th>Same person as</th>{onPose && <th>Pose</th>}</tr>
           </thead>
           <tbody>
             {tracks.map((t) => (
@@ -67,6 +69,14 @@ export function TrackList({ orgId, videoId, tracks, onChange }: {
                     {roots.filter((r) => r.track_id !== t.track_id).map((r) => <option key={r.track_id} value={r.track_id}>#{r.track_id}{r.name ? ` ${r.name}` : ""}</option>)}
                   </select>
                 </td>
+                {onPose && (
+                  <td data-label="Pose">
+                    <button type="button" className="button" disabled={poseBusy} onClick={() => onPose(t)} data-testid="track-pose"
+                      title="Estimate this player's pose (skeleton over the video), first 10 s of the track">
+                      Pose
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

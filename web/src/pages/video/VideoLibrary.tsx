@@ -10,7 +10,7 @@ import { orgTransport, uploadFile } from "../../lib/upload";
 import { usePagedList } from "../../lib/usePagedList";
 import { useLiveJob } from "../../state/liveJob";
 import { JobProgress } from "../football/common";
-import { createVideo, listVideos, type VideoStatus } from "./api";
+import { createVideo, listVideos, type CameraMode, type VideoStatus } from "./api";
 
 const PAGE_SIZE = 25;
 const POLL_MS = 5000;
@@ -28,6 +28,7 @@ function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => voi
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState("");
   const [detector, setDetector] = useState("centernet");
+  const [camera, setCamera] = useState<CameraMode>("auto");
   const [received, setReceived] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -45,7 +46,7 @@ function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => voi
       const stored = await uploadFile(file, orgTransport(orgId), {
         signal: abort.current.signal, storage: localStorage, resumeScope: orgId, onProgress: setReceived,
       });
-      const video = await createVideo(orgId, { file_id: stored.id, name: name.trim() || undefined, detector });
+      const video = await createVideo(orgId, { file_id: stored.id, name: name.trim() || undefined, detector, camera });
       setVideoId(video.id);
       follow(video.job);
       onStarted();
@@ -73,6 +74,14 @@ function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => voi
           <option value="centernet">CenterNet (fixed or wide camera)</option>
           <option value="centernet_tiled">CenterNet tiled (far, small players; slow)</option>
           <option value="nanodet">NanoDet (fast, close players)</option>
+        </select>
+      </label>
+      <label className="field">
+        <span>Camera</span>
+        <select value={camera} onChange={(e) => setCamera(e.target.value as CameraMode)} data-testid="video-camera">
+          <option value="auto">Detect from the picture</option>
+          <option value="fixed">Fixed (training ground, tripod)</option>
+          <option value="panning">Panning (broadcast): follow it between calibrated keyframes</option>
         </select>
       </label>
       {file && busy && <ProgressBar value={file.size ? (received / file.size) * 100 : 100} label={`Upload of ${file.name}`} />}

@@ -2,7 +2,7 @@
 // calibration tool, the football match made from it, and downloads.
 import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { errorMessage } from "../../api/client";
+import { api, call, errorMessage } from "../../api/client";
 import type { Job } from "../../api/types";
 import { Alert, Badge, PageHeader, Spinner } from "../../components/ui";
 import { useOrg } from "../../components/Shell";
@@ -10,7 +10,7 @@ import { saveBlob } from "../../lib/download";
 import { isActive } from "../../lib/jobs";
 import { useLiveJob } from "../../state/liveJob";
 import { JobProgress, useLoad } from "../football/common";
-import { deleteVideo, downloadFile, downloadTracking, getVideo, listTracks, makeMatch, renderVideo, retryVideo, type Stage } from "./api";
+import { deleteVideo, downloadFile, downloadTracking, getPose, getVideo, listTracks, makeMatch, renderVideo, requestPose, retryVideo, type PoseResult, type Stage, type Track } from "./api";
 import { CalibrationTool } from "./CalibrationTool";
 import { TrackList } from "./TrackList";
 import { VideoStatusBadge } from "./VideoLibrary";
@@ -27,6 +27,31 @@ export function VideoPage() {
   const [job, follow] = useLiveJob(orgId);
   const [error, setError] = useState<string | null>(null);
   const [calibrating, setCalibrating] = useState(false);
+  // Pose on demand: the request's job is followed live; its keypoints are drawn over the video.
+  const [poseJob, followPose] = useLiveJob(orgId);
+  const [pose, setPose] = useState<PoseResult | null>(null);
+  const [poseTrack, setPoseTrack] = useState<number | null>(null);
+  useEffect(() => {
+    if (!poseJob || poseJob.state !== "succeeded") return;
+    getPose(orgId, videoId, poseJob.id).then(setPose).catch((err) => setError(errorMessage(err)));
+  }, [orgId, videoId, poseJob?.id, poseJob?.state]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  async function askPose(track: Track) {
+    setError(null);
+    setPose(null);
+    setPoseTrack(track.track_id);
+    try {
+      const request = await requestPose(orgId, videoId, { track_id: track.track_id, t0: track.first_t, t1: Math.min(track.last_t + 0.01, track.first_t + 10) });
+      const response = await fetchJob(request.id);
+      followPose(response);
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  }
+
+  async function fetchJob(jobId: string): Promise<Job> {
+    return (await call(api.GET("/api/v1/orgs/{org_id}/jobs/{job_id}", { params: { path: { org_id: orgId, job_id: jobId } } }))) as Job;
+  }
 
   // Follow the video's own job; reload the video whenever that job changes state.
   const current = video.data?.job ?? null;
@@ -110,10 +135,23 @@ export function VideoPage() {
         </div>
       </div>
 
-      {calibrating && <CalibrationTool orgId={orgId} videoId={videoId} existing={v.calibration} onSaved={(j) => { follow(j); void video.reload(); }} />}
-      <VideoPlayer orgId={orgId} video={v} tracks={tracks.data ?? []} />
+      {calibrating && <CalibrationTool orgId={orgId} videoId={videoId} existing={v.calibration} frameCount={v.frames_analysed}
+        onSaved={(j) => { follow(j); void video.reload(); }} />}
+      {poseJob && poseTrack !== null && (
+        <div className="card" data-testid="pose-status">
+          {poseJob.state === "succeeded" ? (
+            <span>Pose of track #{poseTrack}: {pose ? `${pose.frames ?? 0} frames with a skeleton, drawn over the video` : "loading…"}</span>
+          ) : poseJob.state === "failed" ? (
+            <Alert>{poseJob.error ?? "The pose estimation failed"}</Alert>
+          ) : (
+            <JobProgress job={poseJob} label={`Pose of track #${poseTrack}`} />
+          )}
+        </div>
+      )}
+      <VideoPlayer orgId={orgId} video={v} tracks={tracks.data ?? []} pose={pose} />
       {tracks.data && tracks.data.length > 0 && (
-        <TrackList orgId={orgId} videoId={videoId} tracks={tracks.data}
+        <TrackList orgId={orgId} videoId={videoId} tracks={tracks.data} onPose={(t) => void askPose(t)}
+          poseBusy={poseJob ? isActive(poseJob) : false}
           onChange={(t) => tracks.setData((list) => (list ?? []).map((x) => (x.track_id === t.track_id ? t : x)))} />
       )}
 

@@ -43,14 +43,34 @@ export interface Stage {
   error: string | null;
 }
 
-export interface Calibration {
+export type CameraMode = "auto" | "fixed" | "panning";
+
+export interface Keyframe {
+  frame: number;
   image_points: [number, number][];
   pitch_points: [number, number][];
   residuals_m: number[];
-  frame: number;
+}
+
+/** What the project stage found: one homography (fixed) or propagated ones (panning). */
+export interface CalibrationSummary {
+  mode: "fixed" | "panning";
+  frames: number;
+  reliable_frames: number;
+  unreliable_spans: [number, number, string][]; // t start, t end, reason
+  cuts: number[];
+  closure_m: Record<string, number>;
+  max_drift_m: number;
+}
+
+export interface Calibration {
+  keyframes: Keyframe[];
+  camera: CameraMode;
+  summary: CalibrationSummary | null;
 }
 
 export interface VideoDetail extends VideoSummary {
+  frames_analysed: number | null;
   stages: Stage[];
   job: Job | null;
   source_file_id: string | null;
@@ -93,7 +113,7 @@ const at = (orgId: string, videoId: string) => ({ org_id: orgId, video_id: video
 export const listVideos = (orgId: string, limit: number, offset: number) =>
   call(client.GET(`${ORG}/videos`, { params: { path: { org_id: orgId }, query: { limit, offset } } })) as Promise<Page<VideoSummary>>;
 
-export const createVideo = (orgId: string, body: { file_id: string; name?: string; detector?: string; max_frames?: number }) =>
+export const createVideo = (orgId: string, body: { file_id: string; name?: string; detector?: string; max_frames?: number; camera?: CameraMode }) =>
   call(client.POST(`${ORG}/videos`, { params: { path: { org_id: orgId } }, body })) as Promise<VideoDetail>;
 
 export const getVideo = (orgId: string, videoId: string) =>
@@ -108,8 +128,35 @@ export const retryVideo = (orgId: string, videoId: string) => start(orgId, video
 export const renderVideo = (orgId: string, videoId: string) => start(orgId, videoId, "render");
 export const makeMatch = (orgId: string, videoId: string) => start(orgId, videoId, "match");
 
-export const putCalibration = (orgId: string, videoId: string, body: { image_points: number[][]; pitch_points: number[][]; frame: number }) =>
-  call(client.PUT(`${VIDEO}/calibration`, { params: { path: at(orgId, videoId) }, body })) as Promise<{ residuals_m: number[]; job: Job }>;
+export const putCalibration = (orgId: string, videoId: string, body: { image_points: number[][]; pitch_points: number[][]; frame: number; camera?: CameraMode }) =>
+  call(client.PUT(`${VIDEO}/calibration`, { params: { path: at(orgId, videoId) }, body })) as Promise<{ residuals_m: number[]; keyframes: Keyframe[]; job: Job }>;
+
+export const deleteKeyframe = (orgId: string, videoId: string, frame: number) =>
+  call(client.DELETE(`${VIDEO}/calibration/keyframes/{frame}`, { params: { path: { ...at(orgId, videoId), frame: String(frame) } } })) as Promise<Job>;
+
+export interface PoseRequest {
+  id: string;
+  track_id: number;
+  t0: number;
+  t1: number;
+  backend: "blazepose" | "movenet";
+  status: "queued" | "running" | "done" | "failed";
+  error: string | null;
+  frames: number | null;
+  job_id: string | null;
+}
+
+export interface PoseResult extends PoseRequest {
+  keypoint_names: string[];
+  skeleton: [number, number][];
+  rows: [number, number, number, ([number, number, number] | null)[] | null][]; // t, frame, score, keypoints (x, y, visibility)
+}
+
+export const requestPose = (orgId: string, videoId: string, body: { track_id: number; t0: number; t1: number; backend?: "blazepose" | "movenet" }) =>
+  call(client.POST(`${VIDEO}/poses`, { params: { path: at(orgId, videoId) }, body })) as Promise<PoseRequest>;
+
+export const getPose = (orgId: string, videoId: string, poseId: string) =>
+  call(client.GET(`${VIDEO}/poses/{pose_id}`, { params: { path: { ...at(orgId, videoId), pose_id: poseId } } })) as Promise<PoseResult>;
 
 export const listTracks = (orgId: string, videoId: string) =>
   call(client.GET(`${VIDEO}/tracks`, { params: { path: at(orgId, videoId) } })) as Promise<Track[]>;

@@ -17,7 +17,8 @@ describe("pitch template", () => {
     expect(at("Penalty spot-left-top")).toMatchObject({ x: -41.5, y: 0 });
     expect(at("Penalty area corner-right-bottom")).toMatchObject({ x: 36, y: -20.16 });
     expect(at("Centre spot-left-top")).toMatchObject({ x: 0, y: 0 });
-    // 4 corners, 2 halfway ends, centre spot, 2 circle points, 2 penalty spots, 4 x 4 box points.
-    expect(LANDMARKS.length).toBe(4 + 2 + 1 + 2 + 2 + 16);
+    expect(at("Penalty arc × penalty area line-right-bottom")).toMatchObject({ x: 36, y: -7.31 });
+    // 4 corners, 2 halfway ends, centre spot, 2 circle points, 2 penalty spots, 4 x 4 box points, 4 arc ends.
+    expect(LANDMARKS.length).toBe(4 + 2 + 1 + 2 + 2 + 16 + 4);
   });
 });

@@ -33,6 +33,8 @@ export const LANDMARKS: Landmark[] = [
   ...sides("Centre circle × halfway line", 0, 9.15),
   ...sides("Penalty spot", HL - 11, 0),
   ...sides("Penalty area corner", HL - 16.5, 20.16),
+  // The penalty arc (9.15 m around the spot) meets the 16.5 m line 7.31 m either side of the middle.
+  ...sides("Penalty arc × penalty area line", HL - 16.5, 7.31),
   ...sides("Penalty area × goal line", HL, 20.16),
   ...sides("Goal area corner", HL - 5.5, 9.16),
   ...sides("Goal area × goal line", HL, 9.16),
