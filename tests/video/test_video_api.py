@@ -5,6 +5,7 @@ made from the video, the annotated MP4, downloads, bad input and tenancy, on SQL
 from __future__ import annotations
 
 import io
+import uuid
 
 import av
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from sideline.api.football_wire import decode_frames
 from sideline.errors import InvalidInput
 from sideline.jobs import video as video_jobs
+from sideline.storage.models import Dataset
 from tests.conftest import upload_file as upload
 from tests.conftest import wait_job
 from tests.video._data import shared_data, shared_models
@@ -42,7 +44,7 @@ def stages(video: dict) -> dict[str, str]:
     return {s["name"]: s["status"] for s in video["stages"]}
 
 
-def test_vtest_pipeline_retry_calibration_tracks_match_and_downloads(client, account, other_account, monkeypatch):
+def test_vtest_pipeline_retry_calibration_tracks_match_and_downloads(client, services, account, other_account, monkeypatch):
     h = account.headers
     data = (shared_data() / "video" / "vtest.avi").read_bytes()
     # A failing identify stage leaves detect and track stored; a retry resumes there without detecting again.
@@ -164,6 +166,14 @@ def test_vtest_pipeline_retry_calibration_tracks_match_and_downloads(client, acc
     assert frame_rows  # the match timeline covers the analysed frames
     physical = client.get(account.url(f"/matches/{match_id}/physical"), headers=h).json()["rows"]
     assert any(row["player_id"] == keeper["player_id"] and row["distance_m"] >= 0 for row in physical)
+
+    # A video analysed before a stage existed (as if ``camera`` had been added since) stays ready,
+    # that stage shown as skipped, not pending or failed.
+    with services.db.session() as s:
+        dataset = s.get(Dataset, uuid.UUID(vid))
+        dataset.meta = {**dataset.meta, "stages": {k: v for k, v in dataset.meta["stages"].items() if k != "camera"}}
+    older = client.get(account.url(f"/videos/{vid}"), headers=h).json()
+    assert older["status"] == "ready" and stages(older)["camera"] == "skipped"
 
     # Another organisation sees none of it.
     o = other_account

@@ -73,7 +73,12 @@ def set_stage(dataset: Dataset, stage: str, status: str, *, message: str | None 
 
 
 def stage_status(dataset: Dataset, stage: str) -> str:
-    return ((dataset.meta.get("stages") or {}).get(stage) or {}).get("status", "pending")
+    stages = dataset.meta.get("stages") or {}
+    if stages and stage not in stages:
+        # A stage added after this video was analysed (e.g. ``camera``): the video stays as it was
+        # (one homography for the whole clip) until a retry or recalibration runs it.
+        return "skipped"
+    return (stages.get(stage) or {}).get("status", "pending")
 
 
 def first_unfinished(dataset: Dataset) -> str | None:

@@ -200,7 +200,7 @@ def _detail(session, dataset: Dataset) -> VideoDetail:
     return VideoDetail(
         **_summary(dataset, job), job=JobOut.model_validate(job) if job else None,
         frames_analysed=(dataset.meta.get("video") or {}).get("frames_analysed"),
-        stages=[StageOut(name=name, status=(stages.get(name) or {}).get("status", "pending"),
+        stages=[StageOut(name=name, status=videos.stage_status(dataset, name),
                          message=(stages.get(name) or {}).get("message"), error=(stages.get(name) or {}).get("error"))
                 for name in (*videos.STAGES, *(["match"] if "match" in stages else []))],
         source_file_id=dataset.source_file_id, annotated_file_id=dataset.meta.get("annotated_file_id"),
