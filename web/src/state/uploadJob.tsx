@@ -21,7 +21,7 @@ export interface UploadThenJob {
   setError(message: string | null): void;
   job: Job | null;
   /** Uploads `files` in parallel, then `start(stored)` (same order) and follows the job it returns. */
-  run(files: File[], start: (stored: StoredFile[]) => Promise<Job>): Promise<void>;
+  run(files: File[], start: (stored: StoredFile[]) => Promise<Job | null>): Promise<void>;
   /** Stops the uploads in flight (they can be resumed by choosing the same files again). */
   cancel(): void;
 }
@@ -44,7 +44,7 @@ export function useUploadThenJob(orgId: string, onSucceeded?: (job: Job) => void
   }, [job, onSucceeded]);
 
   const run = useCallback(
-    async (files: File[], start: (stored: StoredFile[]) => Promise<Job>) => {
+    async (files: File[], start: (stored: StoredFile[]) => Promise<Job | null>) => {
       setBusy(true);
       setError(null);
       follow(null);

@@ -1,14 +1,12 @@
 // The organisation's videos and the upload panel: upload (resumable chunks), start the analysis,
 // follow its job live.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
-import { errorMessage } from "../../api/client";
-import { Alert, Badge, PageHeader, Pager, ProgressBar, Spinner } from "../../components/ui";
+import { Alert, Badge, PageHeader, Pager, Spinner } from "../../components/ui";
 import { useOrg } from "../../components/Shell";
 import { formatRelative } from "../../lib/format";
-import { orgTransport, uploadFile } from "../../lib/upload";
 import { usePagedList } from "../../lib/usePagedList";
-import { useLiveJob } from "../../state/liveJob";
+import { UploadProgressList, useUploadThenJob } from "../../state/uploadJob";
 import { JobProgress } from "../football/common";
 import { createVideo, listVideos, type CameraMode, type VideoStatus } from "./api";
 
@@ -29,32 +27,18 @@ function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => voi
   const [name, setName] = useState("");
   const [detector, setDetector] = useState("centernet");
   const [camera, setCamera] = useState<CameraMode>("auto");
-  const [received, setReceived] = useState(0);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [videoId, setVideoId] = useState<string | null>(null);
-  const [job, follow] = useLiveJob(orgId);
-  const abort = useRef<AbortController | null>(null);
-  useEffect(() => () => abort.current?.abort(), []);
+  const { uploads, busy, error, setError, job, run } = useUploadThenJob(orgId);
 
   async function submit() {
     if (!file) return;
-    setBusy(true);
-    setError(null);
-    abort.current = new AbortController();
-    try {
-      const stored = await uploadFile(file, orgTransport(orgId), {
-        signal: abort.current.signal, storage: localStorage, resumeScope: orgId, onProgress: setReceived,
-      });
+    setVideoId(null);
+    await run([file], async ([stored]) => {
       const video = await createVideo(orgId, { file_id: stored.id, name: name.trim() || undefined, detector, camera });
       setVideoId(video.id);
-      follow(video.job);
       onStarted();
-    } catch (err) {
-      if (!(err instanceof DOMException && err.name === "AbortError")) setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+      return video.job ?? null;
+    });
   }
 
   return (
@@ -84,7 +68,7 @@ function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => voi
           <option value="panning">Panning (broadcast): follow it between calibrated keyframes</option>
         </select>
       </label>
-      {file && busy && <ProgressBar value={file.size ? (received / file.size) * 100 : 100} label={`Upload of ${file.name}`} />}
+      {busy && <UploadProgressList uploads={uploads} />}
       {job && <JobProgress job={job} label="Analysis" />}
       {videoId && (
         <p>
