@@ -1,6 +1,7 @@
 """The annotated video: the original frames with each player's ellipse at the feet in the team's
 colour, a label (name or track id, speed when calibrated), a trail of the last second of foot
-points, and the ball marker; streamed frame by frame into a browser-playable H.264 MP4.
+points, the ball marker and, once the video is calibrated, a minimap of the 2D pitch with every
+projected player and the ball; streamed frame by frame into a browser-playable H.264 MP4.
 """
 
 from __future__ import annotations
@@ -28,6 +29,60 @@ class Overlays:
     trails: bool = True
     ball: bool = True
     speed: bool = True
+    minimap: bool = True
+
+
+PITCH_GREEN = (34, 110, 52)
+LINE_WHITE = (235, 235, 235)
+
+
+class Minimap:
+    """A small top-down pitch in the bottom-right corner (+y at the top, as in the 2D player).
+
+    The pitch lines are drawn once into a template; each frame copies it and adds the dots, so
+    the per-frame cost is one small copy plus a circle per player."""
+
+    def __init__(self, frame_width: int, frame_height: int, pitch: tuple[float, float] = (105.0, 68.0)):
+        import cv2
+
+        self.length, self.width = pitch
+        w = _even(max(120, frame_width * 0.24))
+        h = _even(w * self.width / self.length)
+        margin = 8
+        self.box = (frame_width - w - margin, frame_height - h - margin, w, h)  # x, y, w, h
+        self.scale = (w - 8) / self.length
+        self.template = np.empty((h, w, 3), np.uint8)
+        self.template[:] = PITCH_GREEN
+        to = self.to_pixels
+        corners = to(np.array([[-self.length / 2, self.width / 2], [self.length / 2, -self.width / 2]]))
+        cv2.rectangle(self.template, tuple(corners[0]), tuple(corners[1]), LINE_WHITE, 1, cv2.LINE_AA)
+        top, bottom = to(np.array([[0.0, self.width / 2], [0.0, -self.width / 2]]))
+        cv2.line(self.template, tuple(top), tuple(bottom), LINE_WHITE, 1, cv2.LINE_AA)
+        centre = to(np.zeros((1, 2)))[0]
+        cv2.circle(self.template, tuple(centre), max(2, int(9.15 * self.scale)), LINE_WHITE, 1, cv2.LINE_AA)
+        for side in (-1, 1):  # penalty areas: 16.5 m deep, 40.32 m wide
+            box = to(np.array([[side * self.length / 2, 20.16], [side * (self.length / 2 - 16.5), -20.16]]))
+            cv2.rectangle(self.template, tuple(box[0]), tuple(box[1]), LINE_WHITE, 1, cv2.LINE_AA)
+
+    def to_pixels(self, xy: np.ndarray) -> np.ndarray:
+        """Pitch metres (origin at the centre spot) to minimap pixels."""
+        _, _, w, h = self.box
+        px = w / 2 + np.asarray(xy)[:, 0] * self.scale
+        py = h / 2 - np.asarray(xy)[:, 1] * self.scale
+        return np.column_stack([px, py]).round().astype(np.int32)
+
+    def draw(self, canvas: np.ndarray, xy: np.ndarray, colours: list[tuple[int, int, int]],
+             ball: np.ndarray | None) -> None:
+        import cv2
+
+        x, y, w, h = self.box
+        panel = self.template.copy()
+        for (px, py), colour in zip(self.to_pixels(xy), colours):
+            cv2.circle(panel, (int(px), int(py)), 3, colour, -1, cv2.LINE_AA)
+        if ball is not None:
+            bx, by = self.to_pixels(ball.reshape(1, 2))[0]
+            cv2.circle(panel, (int(bx), int(by)), 2, BALL_COLOUR, -1, cv2.LINE_AA)
+        canvas[y:y + h, x:x + w] = panel
 
 
 def _rgb(hex_colour: str | None, fallback=OTHER_COLOUR) -> tuple[int, int, int]:
@@ -66,6 +121,17 @@ def render_annotated(path: Path, out: str | os.PathLike, *, tracks: pl.DataFrame
     ball_frames = ball["frame"].to_numpy()
     ball_xy = ball.select("bx", "by").to_numpy() * [sx, sy]
     trail_frames = max(1, int(round(fps)))
+    minimap = on_pitch = None
+    if overlays.minimap and positions is not None and positions.height:
+        minimap = Minimap(width, height)
+        on_pitch = positions.filter(pl.col("x").is_finite() & pl.col("y").is_finite()).sort("frame", "track_id")
+        pitch_frames = on_pitch["frame"].to_numpy()
+        pitch_xy = on_pitch.select("x", "y").to_numpy()
+        pitch_track = on_pitch["track_id"].to_numpy()
+
+        def team_colour(track: int) -> tuple[int, int, int]:
+            info_track = track_meta.get(str(root_of.get(track, track))) or {}
+            return _rgb((teams.get(info_track.get("team")) or {}).get("colour"))
     written = 0
     with Mp4Writer(out, width, height, max(1, int(round(fps)))) as writer:
         for index, _time_s, image in decode.iter_frames(path, max_side=max(width, height)):
@@ -102,6 +168,12 @@ def render_annotated(path: Path, out: str | os.PathLike, *, tracks: pl.DataFrame
                 if at < len(ball_frames) and ball_frames[at] == index and np.isfinite(ball_xy[at]).all():
                     bx, by = ball_xy[at]
                     cv2.circle(canvas, (int(bx), int(by)), 6, BALL_COLOUR, 2, cv2.LINE_AA)
+            if minimap is not None:
+                a, b = np.searchsorted(pitch_frames, [index, index + 1])
+                players = pitch_track[a:b] >= 0
+                ball_rows = np.flatnonzero(~players)
+                minimap.draw(canvas, pitch_xy[a:b][players], [team_colour(int(t)) for t in pitch_track[a:b][players]],
+                             pitch_xy[a + ball_rows[0]] if len(ball_rows) else None)
             writer.write()
             written += 1
             if progress and expected_frames:
