@@ -107,3 +107,33 @@ def test_team_colours_separate_two_kits():
     assert (labels == kits).all() or (labels == 1 - kits).all()
     with pytest.raises(InvalidInput):
         assign_teams(np.zeros((1, 8)))
+
+
+def _kit_pitch(kits: list[tuple[int, int, int]], seed: int = 0):
+    from sideline.vision.track.teams import kit_histograms
+
+    rng = np.random.default_rng(seed)
+    image = np.full((200, 40 * len(kits) + 40, 3), (40, 140, 40), dtype=np.uint8)  # grass
+    boxes = []
+    for i, kit in enumerate(kits):
+        x, y = 20 + 40 * i, 40 + rng.integers(0, 60)
+        image[y: y + 60, x: x + 20] = np.clip(np.array(kit) + rng.normal(0, 12, (60, 20, 3)), 0, 255)
+        boxes.append([x, y, x + 20, y + 60])
+    return kit_histograms(image, np.array(boxes))
+
+
+def test_roles_goalkeeper_and_officials_are_set_apart_from_the_two_teams():
+    from sideline.vision.track.teams import GOALKEEPER, OFFICIAL, PLAYER, assign_roles
+
+    red, white, keeper, black = (220, 30, 30), (240, 240, 240), (250, 200, 0), (15, 15, 15)
+    kits = [red, white] * 8 + [keeper, black, black]
+    labels, roles = assign_roles(_kit_pitch(kits))
+    team = np.array([0, 1] * 8)
+    assert (labels[:16] == team).all() or (labels[:16] == 1 - team).all()
+    assert list(roles[:16]) == [PLAYER] * 16
+    assert roles[16] == GOALKEEPER and list(roles[17:]) == [OFFICIAL, OFFICIAL]
+    assert (labels[16:] == -1).all()
+
+    # Two kits only: everyone is a player of one of the two teams.
+    labels, roles = assign_roles(_kit_pitch([red, white] * 6, seed=1))
+    assert set(roles) == {PLAYER} and set(labels) == {0, 1}

@@ -22,7 +22,7 @@ from sideline.core.football import (
 from sideline.errors import InvalidInput
 from sideline.vision import decode
 from sideline.vision.detect.base import PERSON, SPORTS_BALL, Detections
-from sideline.vision.track.teams import HUE_BINS, SAT_BINS, VAL_BINS, assign_teams, kit_histograms
+from sideline.vision.track.teams import HUE_BINS, PLAYER, SAT_BINS, VAL_BINS, assign_roles, kit_histograms
 
 Progress = Callable[[float, str], None]
 HIST_COLUMNS = [f"h_{i}" for i in range(HUE_BINS * SAT_BINS * VAL_BINS)]
@@ -206,7 +206,8 @@ def _match_rows(people: pl.DataFrame, tracked) -> np.ndarray:
 
 def identify_stage(tracks: pl.DataFrame, detections: pl.DataFrame, fps: float) -> dict[str, dict]:
     """Per track: rows, time span, team (``home``/``away`` by kit clustering, ``other`` when too
-    short to tell) and mean shirt colour. Raises when no people were found at all."""
+    short to tell or not a team player), role (``player``/``goalkeeper``/``official``, from kits
+    that match neither team: ``teams.assign_roles``) and mean shirt colour. Raises when no people were found at all."""
     if tracks.height == 0 or "track_id" not in tracks.columns:
         raise InvalidInput("no players were found in the video: is a pitch with players visible?")
     people = detections.filter(pl.col("class_id") == PERSON)
@@ -222,12 +223,16 @@ def identify_stage(tracks: pl.DataFrame, detections: pl.DataFrame, fps: float) -
                .sort("track_id"))
     long_enough = (summary["rows"] >= max(3, int(MIN_TRACK_SECONDS * fps))).to_numpy()
     teams = np.full(summary.height, -1)
+    roles = np.full(summary.height, PLAYER, dtype=object)
     if long_enough.sum() >= 2:
-        teams[long_enough] = assign_teams(summary.filter(pl.Series(long_enough)).select(HIST_COLUMNS).to_numpy())
+        teams[long_enough], roles[long_enough] = assign_roles(
+            summary.filter(pl.Series(long_enough)).select(HIST_COLUMNS).to_numpy())
     out: dict[str, dict] = {}
-    for row, team in zip(summary.select("track_id", "rows", "first_t", "last_t", "r", "g", "b").iter_rows(), teams):
+    for row, team, role in zip(summary.select("track_id", "rows", "first_t", "last_t", "r", "g", "b").iter_rows(),
+                               teams, roles):
         track_id, rows, first_t, last_t, r, g, b = row
-        out[str(track_id)] = {"team": (HOME, AWAY)[team] if team >= 0 else "other", "name": None, "athlete_id": None,
+        out[str(track_id)] = {"team": (HOME, AWAY)[team] if team >= 0 else "other", "role": str(role),
+                              "name": None, "athlete_id": None,
                               "merged_into": None, "rows": int(rows), "first_t": float(first_t),
                               "last_t": float(last_t), "colour": _hex(r, g, b)}
     return out

@@ -48,3 +48,57 @@ def assign_teams(histograms: np.ndarray, *, teams: int = 2, seed: int = 0) -> np
     features = np.sqrt(histograms)
     _, labels = kmeans2(features, teams, seed=seed, minit="++")
     return labels
+
+
+PLAYER, GOALKEEPER, OFFICIAL = "player", "goalkeeper", "official"
+
+
+def assign_roles(histograms: np.ndarray, *, seed: int = 0, spread: float = 3.0,
+                 min_gap: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Teams and roles from kit histograms: ([N] team 0/1 or -1, [N] role).
+
+    Two outfield kits dominate a football picture; goalkeepers and officials wear kits that match
+    neither. So: k-means into two teams, then a kit far from both team centres (beyond ``spread``
+    robust deviations of the team's own kits, and at least ``min_gap`` in Hellinger distance) is
+    not a team player. Such kits that resemble each other (nearer to each other than half their
+    distance to a team) belong to officials (referee and assistants dress alike); a kit like no
+    other is a goalkeeper's (team unknown: -1; the user
+    sets it, and which end they guard would tell). The centres are refitted without the
+    outliers so that they do not pull the teams apart. A small crowd of kits cannot be
+    separated this way: with fewer than six tracks everyone is a player.
+    """
+    features = np.sqrt(np.asarray(histograms, dtype=np.float64))
+    labels = assign_teams(histograms, seed=seed)
+    roles = np.full(len(features), PLAYER, dtype=object)
+    if len(features) < 6:
+        return labels, roles
+    outlier = np.zeros(len(features), dtype=bool)
+    for _ in range(2):  # fit, drop the far kits, refit on the rest
+        inliers = ~outlier
+        if np.bincount(labels[inliers], minlength=2).min() < 2:
+            break
+        centres = np.stack([features[inliers & (labels == k)].mean(axis=0) for k in (0, 1)])
+        distance = np.linalg.norm(features[:, None, :] - centres[None], axis=2)  # [N, 2]
+        labels = np.argmin(distance, axis=1)
+        own = distance[np.arange(len(features)), labels]
+        limit = np.empty(2)
+        for k in (0, 1):
+            members = own[inliers & (labels == k)]
+            median = np.median(members)
+            mad = np.median(np.abs(members - median)) * 1.4826
+            limit[k] = max(median + spread * max(mad, 0.02), min_gap)
+        outlier = own > limit[labels]
+        if outlier.sum() > len(features) // 3:  # not outliers: the clustering itself failed
+            return assign_teams(histograms, seed=seed), np.full(len(features), PLAYER, dtype=object)
+    if not outlier.any():
+        return labels, roles
+    odd = np.flatnonzero(outlier)
+    pair = np.linalg.norm(features[odd][:, None] - features[odd][None], axis=2)
+    # Alike: nearer to each other than half their distance to the nearer team (scale-free; dark
+    # kits' hue bins are noisy, so an absolute gap would split two referees in black).
+    near_team = own[odd]
+    alike = (pair < 0.5 * np.minimum(near_team[:, None], near_team[None, :])).sum(axis=1) > 1  # itself + another
+    roles[odd] = np.where(alike, OFFICIAL, GOALKEEPER)
+    labels = labels.copy()
+    labels[odd] = -1
+    return labels, roles
