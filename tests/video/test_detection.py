@@ -9,7 +9,7 @@ from sideline.errors import InvalidInput
 from sideline.vision.detect.base import Detections, box_iou, non_max_suppression
 from sideline.vision.detect.onnx_coco import decode_yolo
 from tests.video._data import shared_data, shared_models
-from tests.video.detection_eval import labelled_frames, load_labels, score_frame
+from tests.video.detection_eval import labelled_frames, load_labels, score_ball, score_frame
 
 BROADCAST, FIXED = "football_dfl_08fd33_4_848x478.mp4", "vtest.avi"
 
@@ -28,29 +28,67 @@ def detectors():
     return {"nanodet": NanoDetDetector(score_threshold=0.3), "centernet": CenterNetDetector(score_threshold=0.3)}
 
 
-def _recall_precision(detector, clip, frames):
+_CACHE: dict[tuple[str, str, int], object] = {}  # detections per (detector, clip, frame), shared by the tests
+
+
+def _found(name, detector, clip, frames, key):
+    if (name, clip, key) not in _CACHE:
+        _CACHE[(name, clip, key)] = detector.detect(frames[clip][key])
+    return _CACHE[(name, clip, key)]
+
+
+def _recall_precision(name, detector, clip, frames):
     tp = fp = fn = 0
     for key, label in load_labels()[clip].items():
-        a, b, c = score_frame(detector.detect(frames[clip][int(key)]), label)
+        a, b, c = score_frame(_found(name, detector, clip, frames, int(key)), label)
         tp, fp, fn = tp + a, fp + b, fn + c
     return tp / (tp + fn), tp / max(tp + fp, 1)
 
 
-@pytest.mark.parametrize("name, min_recall, min_precision", [("centernet", 0.85, 0.7), ("nanodet", 0.65, 0.6)])
+# Floors a little under what was measured on the labels (docs/video.md): 7 frames, 40 people.
+@pytest.mark.parametrize("name, min_recall, min_precision", [("centernet", 0.88, 0.72), ("nanodet", 0.75, 0.6)])
 def test_fixed_camera_people_found(detectors, frames, name, min_recall, min_precision):
-    recall, precision = _recall_precision(detectors[name], FIXED, frames)
+    recall, precision = _recall_precision(name, detectors[name], FIXED, frames)
     assert recall >= min_recall and precision >= min_precision, (recall, precision)
 
 
-def test_tiling_finds_distant_players_the_full_frame_misses(detectors, frames):
+@pytest.fixture(scope="module")
+def tiled(detectors):
     from sideline.vision.detect.tiling import TiledDetector
 
-    full_recall, _ = _recall_precision(detectors["centernet"], BROADCAST, frames)
-    tiled_recall, tiled_precision = _recall_precision(
-        TiledDetector(detectors["centernet"], tile_size=320, overlap=80), BROADCAST, frames
-    )
-    assert tiled_recall >= 0.65 and tiled_precision >= 0.85, (tiled_recall, tiled_precision)
+    return TiledDetector(detectors["centernet"], tile_size=320, overlap=80)
+
+
+def test_tiling_finds_distant_players_the_full_frame_misses(detectors, tiled, frames):
+    full_recall, _ = _recall_precision("centernet", detectors["centernet"], BROADCAST, frames)
+    tiled_recall, tiled_precision = _recall_precision("centernet_tiled", tiled, BROADCAST, frames)
+    assert tiled_recall >= 0.78 and tiled_precision >= 0.85, (tiled_recall, tiled_precision)
     assert tiled_recall >= full_recall + 0.3
+
+
+class _Replay:
+    """The cached tiled detections of one frame, as a detector (the tiled run is the slow part)."""
+
+    def __init__(self, found):
+        self.found = found
+
+    def detect(self, image):
+        return self.found
+
+
+def test_ball_found_in_broadcast_frames_and_prior_drops_false_balls(tiled, frames):
+    from sideline.vision.detect.ball import BallAware
+
+    totals = {True: np.zeros(4, int), False: np.zeros(4, int)}
+    for key, label in load_labels()[BROADCAST].items():
+        raw = _found("centernet_tiled", tiled, BROADCAST, frames, int(key))
+        for prior in (True, False):
+            found = BallAware(_Replay(raw), prior=prior).detect(frames[BROADCAST][int(key)])
+            totals[prior] += score_ball(found, label)
+    labelled, iou_hits, centre_hits, false_balls = totals[True]
+    assert labelled == 5 and centre_hits >= 4 and iou_hits >= 4, totals
+    # The prior keeps every ball found without it and drops at least a third of the false ones.
+    assert centre_hits == totals[False][2] and false_balls <= totals[False][3] * 2 / 3, totals
 
 
 def test_background_subtraction_finds_walkers():

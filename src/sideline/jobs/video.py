@@ -11,6 +11,7 @@ not done, so nothing finished is recomputed.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -25,6 +26,7 @@ from sideline.jobs.registry import job_type
 from sideline.storage import videos
 from sideline.storage.models import FileStatus, StoredFile
 from sideline.storage.uploads import file_key, sanitize_filename
+from sideline.vision.detect.models import UnusableModel
 
 ANALYSE_JOB = "video.analyse"
 PITCH = (105.0, 68.0)
@@ -51,8 +53,15 @@ def validate_options(params: dict[str, Any]) -> None:
     max_frames = params.get("max_frames")
     if max_frames is not None and (not isinstance(max_frames, int) or not 1 <= max_frames <= 1_000_000):
         raise InvalidInput("max_frames: a whole number from 1 to 1,000,000")
-    if params.get("detector", "centernet") not in DETECTORS:
-        raise InvalidInput(f"detector: one of {', '.join(DETECTORS)}")
+    detector = params.get("detector", "centernet")
+    if not isinstance(detector, str) or not (detector in DETECTORS or user_model_id(detector) or detector == "ultralytics"
+                                             or re.fullmatch(r"ultralytics:[\w.-]+\.(pt|onnx)", detector)):
+        raise InvalidInput(f"detector: one of {', '.join(DETECTORS)}, onnx:<file id> (your YOLO export) or ultralytics")
+    if detector.startswith("ultralytics"):
+        from sideline.vision.detect.ultralytics_backend import EXTRA_MISSING, ultralytics_available
+
+        if not ultralytics_available():
+            raise UnusableModel(EXTRA_MISSING)
     side = params.get("detect_side", 960)
     if not isinstance(side, int) or not 160 <= side <= 4096:
         raise InvalidInput("detect_side: 160 to 4096 pixels")
@@ -60,6 +69,26 @@ def validate_options(params: dict[str, Any]) -> None:
 
     if params.get("camera", "auto") not in CAMERA_MODES:
         raise InvalidInput(f"camera: one of {', '.join(CAMERA_MODES)}")
+
+
+def user_model_id(detector: str) -> uuid.UUID | None:
+    """The file id in an ``onnx:<file id>`` detector value, else None."""
+    if not isinstance(detector, str) or not detector.startswith("onnx:"):
+        return None
+    try:
+        return uuid.UUID(detector[5:])
+    except ValueError:
+        return None
+
+
+def check_user_model(path: Path, display_name: str) -> None:
+    """An uploaded model must load and have a YOLO output layout; else UnusableModel (422) saying why."""
+    from sideline.vision.detect.onnx_coco import YoloOnnxDetector
+
+    try:
+        YoloOnnxDetector(str(path), display_name=display_name)
+    except InvalidInput as exc:
+        raise UnusableModel(f"detector: {exc}") from None
 
 
 class _Stages:
@@ -167,11 +196,27 @@ def _probe(ctx, runner, video_id, path, display, options) -> None:
     runner.store("probe", store)
 
 
+def _user_model(ctx: JobContext, file_id: uuid.UUID, folder: Path) -> tuple[Path, str]:
+    with ctx.db.session() as s:
+        f = s.get(StoredFile, file_id)
+        if f is None or f.organisation_id != ctx.organisation_id or f.status != FileStatus.ready:
+            raise NotFound("detector: the uploaded model file is gone")
+        target = folder / "user_model.onnx"  # resolve_model wants the suffix; the name shown is the upload's
+        with ctx.env.blobs.open_read(f.blob_key) as reader, target.open("wb") as out:
+            while chunk := reader.read(1 << 20):
+                out.write(chunk)
+        return target, f.filename
+
+
 def _detect(ctx, runner, video_id, path, display, options) -> None:
     from sideline.vision.pipeline import detect_stage, make_detector
 
     meta, _ = _load(ctx, video_id)
-    detector = make_detector(options.get("detector", "centernet"))
+    name = options.get("detector", "centernet")
+    model_path = model_name = None
+    if (model_id := user_model_id(name)) is not None:
+        model_path, model_name = _user_model(ctx, model_id, path.parent)
+    detector = make_detector(name, model_path=model_path, display_name=model_name)
     frames, detections, green = detect_stage(
         path, detector, max_frames=options.get("max_frames"), detect_side=options.get("detect_side", 960),
         expected_frames=meta["video"].get("frames_analysed"),

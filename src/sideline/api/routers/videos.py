@@ -27,9 +27,11 @@ from sideline.jobs.service import create_job
 from sideline.privacy import delete_dataset
 from sideline.storage import videos
 from sideline.storage.models import Athlete, Dataset, FileStatus, Job, JobState, StoredFile
+from sideline.vision.detect.models import UnusableModel
 
 router = APIRouter(tags=["video"], responses=ERROR_RESPONSES)
 MAX_BOX_WINDOW_S = 60.0
+MAX_MODEL_BYTES = 500_000_000  # a YOLO-X export is ~400 MB; larger is not a detector we can run on CPU
 
 
 # -- schemas --------------------------------------------------------------------------
@@ -37,7 +39,11 @@ MAX_BOX_WINDOW_S = 60.0
 class VideoIn(BaseModel):
     file_id: uuid.UUID = Field(description="An uploaded video file of this organisation")
     name: str | None = Field(None, min_length=1, max_length=300)
-    detector: Literal["nanodet", "centernet", "centernet_tiled"] = "centernet"
+    detector: str = Field(
+        "centernet", max_length=80,
+        description="nanodet | centernet | centernet_tiled | yolox_nano (downloaded on first use) | onnx:<file id> "
+                    "(your YOLO/YOLOX export, uploaded as a file) | ultralytics[:weights] (optional extra); "
+                    "GET /video-detectors lists what this server offers")
     max_frames: int | None = Field(None, ge=1, le=1_000_000, description="Analyse only the first frames")
     detect_side: int = Field(960, ge=160, le=4096, description="Longest side frames are downscaled to for detection")
     camera: Literal["auto", "fixed", "panning"] = Field(
@@ -233,10 +239,72 @@ def create_video(body: VideoIn, org: OrgWrite, session: SessionDep, services: Se
         raise InvalidInput(f"file_id: {f.filename} is not completely uploaded (status {f.status.value})")
     options = body.model_dump(mode="json", exclude={"file_id", "name"}, exclude_none=True)
     video_jobs.validate_options(options)
+    if (model_id := video_jobs.user_model_id(body.detector)) is not None:
+        _check_user_model(session, services, org, model_id)
     dataset = videos.create_video(session, org.organisation_id, f.id, name=(body.name or f.filename).strip(),
                                   filename=f.filename, params=options)
     _start(session, services, org, dataset)
     return _detail(session, dataset)
+
+
+def _check_user_model(session, services, org: OrgContext, model_id: uuid.UUID) -> None:
+    """The uploaded model must be this organisation's, complete, and a YOLO ONNX we can decode."""
+    import tempfile
+    from pathlib import Path
+
+    f = session.get(StoredFile, model_id)
+    if f is None or f.organisation_id != org.organisation_id:
+        raise NotFound(f"detector: no file {model_id} in this organisation")
+    if f.status != FileStatus.ready:
+        raise InvalidInput(f"detector: {f.filename} is not completely uploaded (status {f.status.value})")
+    if f.size > MAX_MODEL_BYTES:
+        raise UnusableModel(f"detector: {f.filename} is {f.size / 1e6:.0f} MB; models up to "
+                            f"{MAX_MODEL_BYTES // 1_000_000} MB are accepted")
+    with tempfile.TemporaryDirectory(prefix="sideline-model-") as tmp:
+        path = Path(tmp) / "model.onnx"
+        with services.blobs.open_read(f.blob_key) as reader, path.open("wb") as out:
+            while chunk := reader.read(1 << 20):
+                out.write(chunk)
+        video_jobs.check_user_model(path, f.filename)
+
+
+class DetectorOption(BaseModel):
+    value: str = Field(description="What to send as VideoIn.detector")
+    label: str
+    available: bool
+    note: str | None = None
+
+
+@router.get("/orgs/{org_id}/video-detectors", response_model=list[DetectorOption])
+def list_detectors(org: OrgRead, session: SessionDep) -> list[DetectorOption]:
+    """The detectors this server can run, and the organisation's uploaded .onnx files (YOLO exports)."""
+    from sideline.vision.detect.models import MODELS, cache_dir, model_dir
+    from sideline.vision.detect.ultralytics_backend import ultralytics_available
+
+    def local(name: str) -> bool:
+        return any((folder / MODELS[name].filename).is_file() for folder in (model_dir(), cache_dir()))
+
+    missing = "model file not installed on this server"
+    options = [
+        DetectorOption(value="centernet", label="CenterNet (fixed or wide camera)", available=local("centernet"),
+                       note=None if local("centernet") else missing),
+        DetectorOption(value="centernet_tiled", label="CenterNet tiled (far, small players and the ball; slow)",
+                       available=local("centernet"), note=None if local("centernet") else missing),
+        DetectorOption(value="nanodet", label="NanoDet (fast, close players)", available=local("nanodet"),
+                       note=None if local("nanodet") else missing),
+        DetectorOption(value="yolox_nano", label="YOLOX-Nano (Apache-2.0)", available=True,
+                       note=None if local("yolox_nano") else "downloaded on first use (3.7 MB)"),
+        DetectorOption(value="ultralytics", label="Ultralytics YOLO11n (AGPL-3.0, optional extra)",
+                       available=ultralytics_available(),
+                       note=None if ultralytics_available() else "install with: pip install 'sideline[yolo]'"),
+    ]
+    query = select(StoredFile).where(StoredFile.organisation_id == org.organisation_id)
+    files = session.scalars(scoped(query, StoredFile, org)
+                            .where(StoredFile.status == FileStatus.ready, StoredFile.filename.ilike("%.onnx"))
+                            .order_by(StoredFile.created_at.desc()).limit(100)).all()
+    options += [DetectorOption(value=f"onnx:{f.id}", label=f"Your model: {f.filename}", available=True,
+                               note="checked when the analysis starts") for f in files]
+    return options
 
 
 @router.get("/orgs/{org_id}/videos", response_model=Page[VideoSummary])

@@ -46,3 +46,10 @@ def resolve_model(name: str, *, download: bool = True) -> Path:
     if spec is None:
         raise InvalidInput(f"unknown model {name!r}: give a path to an .onnx file or one of {sorted(MODELS)}")
     return locate(spec.filename, spec.url, spec.sha256, size=spec.size, download=download)
+
+
+class UnusableModel(InvalidInput):
+    """A model the user chose that cannot be used (not ONNX, not a YOLO layout, extra not installed)."""
+
+    status_code = 422
+    code = "unusable_model"

@@ -7,6 +7,8 @@ so it is testable without a model file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sideline.errors import InvalidInput
@@ -16,14 +18,14 @@ from sideline.vision.detect.models import resolve_model
 DEFAULT_CLASSES = (PERSON, SPORTS_BALL)
 
 
-def _session(path):
+def _session(path, display_name: str | None = None):
     import onnxruntime as ort
 
     wanted = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
     try:
         return ort.InferenceSession(str(path), providers=wanted)
     except Exception as exc:  # onnxruntime raises its own unexported exception types
-        raise InvalidInput(f"{path.name!r} is not a loadable ONNX model: {exc.__class__.__name__}") from None
+        raise InvalidInput(f"{display_name or path.name!r} is not a loadable ONNX model: {exc.__class__.__name__}") from None
 
 
 def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -106,9 +108,10 @@ def _yolox_grid_decode(raw: np.ndarray, input_size: tuple[int, int], strides=(8,
 
 
 class _OnnxDetector:
-    def __init__(self, model: str, score_threshold: float, iou_threshold: float, classes) -> None:
+    def __init__(self, model: str, score_threshold: float, iou_threshold: float, classes,
+                 display_name: str | None = None) -> None:
         self.path = resolve_model(model)
-        self.session = _session(self.path)
+        self.session = _session(self.path, display_name)
         self.input = self.session.get_inputs()[0]
         self.score_threshold = score_threshold
         self.iou_threshold = iou_threshold
@@ -162,17 +165,109 @@ class CenterNetDetector(_OnnxDetector):
         )
 
 
+YOLO_STRIDES = (8, 16, 32)
+PERSON_NAMES = {"person", "people", "pedestrian", "player", "goalkeeper", "referee"}
+BALL_NAMES = {"ball", "sports ball", "sports_ball", "football", "soccer ball"}
+
+
+@dataclass(frozen=True)
+class YoloLayout:
+    """What an ONNX file's shapes say about how to run and decode it."""
+
+    kind: str  # "v8" ([1, 4+C, K]), "v5" ([1, K, 5+C], anchors), "yolox" ([1, K, 5+C], grid decode needed)
+    height: int
+    width: int
+    classes: int
+    class_map: np.ndarray  # model class index -> COCO-80 id (-1: a class we do not use)
+
+
+def _class_map(names: dict[int, str] | None, count: int) -> np.ndarray:
+    if count == 80 and not names:
+        return np.arange(80)  # a COCO-80 model: ids are already ours
+    if not names:
+        raise InvalidInput(f"the model has {count} classes but no class names in its metadata: export a COCO-80 "
+                           "model, or an Ultralytics export (it stores the names)")
+    mapping = np.full(count, -1)
+    for index, name in names.items():
+        label = str(name).strip().lower()
+        if 0 <= int(index) < count:
+            mapping[int(index)] = PERSON if label in PERSON_NAMES else SPORTS_BALL if label in BALL_NAMES else -1
+    if not (mapping >= 0).any():
+        raise InvalidInput(f"none of the model's classes ({', '.join(map(str, names.values()))}) is a person or a ball")
+    return mapping
+
+
+def _metadata_names(session) -> dict[int, str] | None:
+    """Ultralytics exports store ``names`` as a Python dict literal in the ONNX metadata."""
+    import ast
+
+    raw = session.get_modelmeta().custom_metadata_map.get("names")
+    if not raw:
+        return None
+    try:
+        names = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(names, list):
+        names = dict(enumerate(names))
+    return {int(k): str(v) for k, v in names.items()} if isinstance(names, dict) else None
+
+
+def inspect_yolo(session, filename: str = "model") -> YoloLayout:
+    """The YOLO layout of a loaded session, or InvalidInput naming what does not fit.
+
+    Runs one blank frame through the model: the output's real shape is what counts (exports often
+    leave dimensions symbolic).
+    """
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or len(inputs[0].shape) != 4:
+        shapes = [i.shape for i in inputs]
+        raise InvalidInput(f"{filename}: expected one image input [1, 3, H, W], got {shapes}")
+    _, channels, height, width = inputs[0].shape
+    if isinstance(channels, int) and channels != 3:
+        raise InvalidInput(f"{filename}: the input has {channels} channels, expected 3 (an RGB image)")
+    height = height if isinstance(height, int) else 640
+    width = width if isinstance(width, int) else 640
+    if height % 32 or width % 32:
+        raise InvalidInput(f"{filename}: input {width}x{height} is not a multiple of 32 (not a YOLO model?)")
+    try:
+        raw = session.run(None, {inputs[0].name: np.zeros((1, 3, height, width), np.float32)})[0]
+    except Exception as exc:  # onnxruntime's own exception types
+        raise InvalidInput(f"{filename}: the model does not run on a 1x3x{height}x{width} image "
+                           f"({exc.__class__.__name__})") from None
+    raw = np.asarray(raw)
+    cells = sum((height // s) * (width // s) for s in YOLO_STRIDES)
+    if raw.ndim != 3 or raw.shape[0] != 1:
+        raise InvalidInput(f"{filename}: output shape {list(raw.shape)} is not a YOLO layout "
+                           "([1, 4+classes, boxes] or [1, boxes, 5+classes])")
+    rows, cols = raw.shape[1:]
+    if cols == cells and rows > 4:
+        kind, count = "v8", rows - 4
+    elif rows == cells and cols > 5:
+        kind, count = "yolox", cols - 5
+    elif rows == 3 * cells and cols > 5:
+        kind, count = "v5", cols - 5
+    else:
+        raise InvalidInput(
+            f"{filename}: output shape {list(raw.shape)} matches no supported YOLO layout for a {width}x{height} "
+            f"input: v8/v11 [1, 4+classes, {cells}], YOLOX [1, {cells}, 5+classes], v5/v7 [1, {3 * cells}, 5+classes]"
+            " (export without NMS)")
+    return YoloLayout(kind, height, width, count, _class_map(_metadata_names(session), count))
+
+
 class YoloOnnxDetector(_OnnxDetector):
     """Any YOLO exported to ONNX with one output (v5/v7/v8/v11, YOLOX). Letterboxed input.
 
-    ``bgr_0_255``: YOLOX expects BGR 0-255; Ultralytics exports expect RGB 0-1.
+    The layout is read from the output's shape (``inspect_yolo``); YOLOX expects BGR 0-255,
+    Ultralytics exports RGB 0-1. Custom class sets are mapped to person / ball by their names.
     """
 
     def __init__(self, model: str = "yolox_nano", score_threshold: float = 0.3, iou_threshold: float = 0.5,
-                 classes=DEFAULT_CLASSES, *, yolox: bool | None = None):
-        super().__init__(model, score_threshold, iou_threshold, classes)
-        self.height, self.width = (int(v) if isinstance(v, int) else 640 for v in self.input.shape[2:4])
-        self.yolox = "yolox" in self.path.name.lower() if yolox is None else yolox
+                 classes=DEFAULT_CLASSES, *, display_name: str | None = None):
+        super().__init__(model, score_threshold, iou_threshold, classes, display_name)
+        self.layout = inspect_yolo(self.session, display_name or self.path.name)
+        self.height, self.width = self.layout.height, self.layout.width
+        self.yolox = self.layout.kind == "yolox"
 
     def detect(self, image: np.ndarray) -> Detections:
         image = check_image(image)
@@ -186,4 +281,8 @@ class YoloOnnxDetector(_OnnxDetector):
             tensor = canvas.astype(np.float32) / 255.0
         (raw,) = self.session.run(None, {self.input.name: np.ascontiguousarray(tensor.transpose(2, 0, 1)[None])})[:1]
         xyxy, scores = decode_yolo(raw, (self.height, self.width), yolox_grid=self.yolox)
-        return self._best_class(xyxy, scores, image, np.array([1 / ratio, 1 / ratio]))
+        best = scores.argmax(axis=1)
+        return _finish(
+            xyxy, scores[np.arange(len(scores)), best], self.layout.class_map[best], image.shape,
+            np.array([1 / ratio, 1 / ratio]), self.classes, self.score_threshold, self.iou_threshold,
+        )

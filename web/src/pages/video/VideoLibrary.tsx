@@ -8,9 +8,15 @@ import { formatRelative } from "../../lib/format";
 import { usePagedList } from "../../lib/usePagedList";
 import { UploadProgressList, useUploadThenJob } from "../../state/uploadJob";
 import { JobProgress } from "../football/common";
-import { createVideo, listVideos, type CameraMode, type VideoStatus } from "./api";
+import { createVideo, listDetectors, listVideos, type CameraMode, type DetectorOption, type VideoStatus } from "./api";
 
 const PAGE_SIZE = 25;
+// Shown until the server's list arrives (or if it cannot be fetched).
+const FALLBACK_DETECTORS: DetectorOption[] = [
+  { value: "centernet", label: "CenterNet (fixed or wide camera)", available: true, note: null },
+  { value: "centernet_tiled", label: "CenterNet tiled (far, small players and the ball; slow)", available: true, note: null },
+  { value: "nanodet", label: "NanoDet (fast, close players)", available: true, note: null },
+];
 const POLL_MS = 5000;
 const TONES: Record<VideoStatus, string> = { queued: "info", running: "info", ready: "success", failed: "danger", needs_calibration: "info" };
 
@@ -27,6 +33,10 @@ function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => voi
   const [name, setName] = useState("");
   const [detector, setDetector] = useState("centernet");
   const [camera, setCamera] = useState<CameraMode>("auto");
+  const [detectors, setDetectors] = useState<DetectorOption[] | null>(null);
+  useEffect(() => {
+    listDetectors(orgId).then(setDetectors, () => setDetectors(null));
+  }, [orgId]);
   const [videoId, setVideoId] = useState<string | null>(null);
   const { uploads, busy, error, setError, job, run } = useUploadThenJob(orgId);
 
@@ -55,10 +65,14 @@ function UploadPanel({ orgId, onStarted }: { orgId: string; onStarted: () => voi
       <label className="field">
         <span>Detector</span>
         <select value={detector} onChange={(e) => setDetector(e.target.value)} data-testid="video-detector">
-          <option value="centernet">CenterNet (fixed or wide camera)</option>
-          <option value="centernet_tiled">CenterNet tiled (far, small players; slow)</option>
-          <option value="nanodet">NanoDet (fast, close players)</option>
+          {(detectors ?? FALLBACK_DETECTORS).map((d) => (
+            <option key={d.value} value={d.value} disabled={!d.available} title={d.note ?? undefined}>
+              {d.label}
+              {d.note ? ` (${d.note})` : ""}
+            </option>
+          ))}
         </select>
+        <small>Your own YOLO model: export it to ONNX and upload it under Files; it appears here.</small>
       </label>
       <label className="field">
         <span>Camera</span>

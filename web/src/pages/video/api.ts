@@ -113,6 +113,17 @@ const at = (orgId: string, videoId: string) => ({ org_id: orgId, video_id: video
 export const listVideos = (orgId: string, limit: number, offset: number) =>
   call(client.GET(`${ORG}/videos`, { params: { path: { org_id: orgId }, query: { limit, offset } } })) as Promise<Page<VideoSummary>>;
 
+export interface DetectorOption {
+  value: string;
+  label: string;
+  available: boolean;
+  note: string | null;
+}
+
+// Built-in detectors with whether this server can run them, plus the organisation's uploaded .onnx models.
+export const listDetectors = (orgId: string) =>
+  call(client.GET(`${ORG}/video-detectors`, { params: { path: { org_id: orgId } } })) as Promise<DetectorOption[]>;
+
 export const createVideo = (orgId: string, body: { file_id: string; name?: string; detector?: string; max_frames?: number; camera?: CameraMode }) =>
   call(client.POST(`${ORG}/videos`, { params: { path: { org_id: orgId } }, body })) as Promise<VideoDetail>;
 
