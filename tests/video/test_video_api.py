@@ -134,15 +134,19 @@ def test_vtest_pipeline_retry_calibration_tracks_match_and_downloads(client, ser
 
     # Corrections persist: rename, team, merge (a chain back onto itself is refused).
     first, second = teamed[0]["track_id"], teamed[1]["track_id"]
-    r = client.patch(account.url(f"/videos/{vid}/tracks/{first}"), headers=h, json={"name": "Keeper", "team": "home"})
-    assert r.status_code == 200 and r.json()["name"] == "Keeper"
+    r = client.patch(account.url(f"/videos/{vid}/tracks/{first}"), headers=h,
+                     json={"name": "Keeper", "team": "home", "role": "goalkeeper"})
+    assert r.status_code == 200 and r.json()["name"] == "Keeper" and r.json()["role"] == "goalkeeper"
+    bad_role = client.patch(account.url(f"/videos/{vid}/tracks/{first}"), headers=h, json={"role": "coach"})
+    assert bad_role.status_code == 422
     r = client.patch(account.url(f"/videos/{vid}/tracks/{second}"), headers=h, json={"merge_into": first, "team": "home"})
     assert r.status_code == 200 and r.json()["merged_into"] == first
     loop = client.patch(account.url(f"/videos/{vid}/tracks/{first}"), headers=h, json={"merge_into": second})
     assert loop.status_code == 400 and "already merged" in loop.json()["error"]["message"]
     assert client.patch(account.url(f"/videos/{vid}/tracks/99999"), headers=h, json={"name": "x"}).status_code == 404
     kept = {t["track_id"]: t for t in client.get(account.url(f"/videos/{vid}/tracks"), headers=h).json()}
-    assert kept[first]["name"] == "Keeper" and kept[second]["merged_into"] == first
+    assert kept[first]["name"] == "Keeper" and kept[first]["role"] == "goalkeeper" and kept[second]["merged_into"] == first
+    assert {t["role"] for t in kept.values()} <= {"player", "goalkeeper", "official"}
 
     # The football match: one player per merged team track, frames equal to the projected positions.
     r = client.post(account.url(f"/videos/{vid}/match"), headers=h)

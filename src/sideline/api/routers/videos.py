@@ -126,9 +126,13 @@ class PoseOut(BaseModel):
     job_id: uuid.UUID | None = None
 
 
+TrackRole = Literal["player", "goalkeeper", "official"]
+
+
 class TrackOut(BaseModel):
     track_id: int
     team: Literal["home", "away", "other"]
+    role: TrackRole = Field("player", description="From kits that match neither team (goalkeeper, official); editable")
     name: str | None
     athlete_id: uuid.UUID | None
     merged_into: int | None
@@ -141,6 +145,7 @@ class TrackOut(BaseModel):
 class TrackPatch(BaseModel):
     name: str | None = Field(None, max_length=100)
     team: Literal["home", "away", "other"] | None = None
+    role: TrackRole | None = None
     athlete_id: uuid.UUID | None = None
     merge_into: int | None = Field(None, description="Merge this track into that one (same person)")
 
@@ -488,6 +493,8 @@ def patch_track(video_id: uuid.UUID, track_id: int, body: TrackPatch, org: OrgWr
         track["name"] = (changes["name"] or "").strip() or None
     if "team" in changes and changes["team"] is not None:
         track["team"] = changes["team"]
+    if "role" in changes and changes["role"] is not None:
+        track["role"] = changes["role"]
     if "athlete_id" in changes:
         if changes["athlete_id"] is not None:
             athlete = get_owned(session, Athlete, org, changes["athlete_id"], "Athlete")

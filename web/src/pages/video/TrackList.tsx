@@ -1,10 +1,10 @@
-// The tracks of a video with their corrections: name, team, athlete, merge into another track.
+// The tracks of a video with their corrections: name, team, role, athlete, merge into another track.
 // Corrections are stored at once; re-render the video (or make the match) to use them.
 import { useState } from "react";
 import { api, call, errorMessage } from "../../api/client";
 import { Alert } from "../../components/ui";
 import { useLoad } from "../football/common";
-import { patchTrack, type Side, type Track, type TrackPatch } from "./api";
+import { patchTrack, type Side, type Track, type TrackPatch, type TrackRole } from "./api";
 
 export function TrackList({ orgId, videoId, tracks, onChange, onPose, poseBusy }: {
   orgId: string;
@@ -37,7 +37,7 @@ export function TrackList({ orgId, videoId, tracks, onChange, onPose, poseBusy }
       <div className="table-wrap">
         <table className="table responsive-table">
           <thead>
-            <tr><th>Track</th><th>Seen</th><th>Name</th><th>Team</th><th>Athlete</th><th>Same person as</th>{onPose && <th>Pose</th>}</tr>
+            <tr><th>Track</th><th>Seen</th><th>Name</th><th>Team</th><th>Role</th><th>Athlete</th><th>Same person as</th>{onPose && <th>Pose</th>}</tr>
           </thead>
           <tbody>
             {tracks.map((t) => (
@@ -55,6 +55,13 @@ export function TrackList({ orgId, videoId, tracks, onChange, onPose, poseBusy }
                     <option value="home">Home</option>
                     <option value="away">Away</option>
                     <option value="other">Other (referee, staff, noise)</option>
+                  </select>
+                </td>
+                <td data-label="Role">
+                  <select value={t.role ?? "player"} onChange={(e) => void save(t, { role: e.target.value as TrackRole })} aria-label={`Role of track ${t.track_id}`} data-testid="track-role">
+                    <option value="player">Player</option>
+                    <option value="goalkeeper">Goalkeeper</option>
+                    <option value="official">Official</option>
                   </select>
                 </td>
                 <td data-label="Athlete">

@@ -23,6 +23,7 @@ const client = api as unknown as LooseClient;
 
 export type VideoStatus = "queued" | "running" | "ready" | "failed" | "needs_calibration";
 export type Side = "home" | "away" | "other";
+export type TrackRole = "player" | "goalkeeper" | "official";
 
 export interface VideoSummary {
   id: string;
@@ -85,6 +86,7 @@ export interface VideoDetail extends VideoSummary {
 export interface Track {
   track_id: number;
   team: Side;
+  role: TrackRole;
   name: string | null;
   athlete_id: string | null;
   merged_into: number | null;
@@ -97,6 +99,7 @@ export interface Track {
 export interface TrackPatch {
   name?: string | null;
   team?: Side;
+  role?: TrackRole;
   athlete_id?: string | null;
   merge_into?: number | null;
 }
