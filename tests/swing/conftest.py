@@ -30,13 +30,19 @@ def golf_clip() -> Path:
 
 
 @pytest.fixture(scope="session")
-def golf_pose(golf_clip):
-    """BlazePose full through the whole clip, once per session (about 13 s on 2 shared cores)."""
+def golf_pose_progress() -> list[float]:
+    """The progress fractions ``estimate_video`` reported while ``golf_pose`` ran."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def golf_pose(golf_clip, golf_pose_progress):
+    """BlazePose full through the whole clip, once per session (about 5 s on 2 shared cores)."""
     require(models_folder() / "pose_landmark_full.tflite")
     from sideline.vision.pose.base import estimate_video
     from sideline.vision.pose.blazepose import BlazePose
 
-    return estimate_video(BlazePose("full"), golf_clip)
+    return estimate_video(BlazePose("full"), golf_clip, progress=golf_pose_progress.append)
 
 
 @pytest.fixture(scope="session")

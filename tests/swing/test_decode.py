@@ -1,7 +1,9 @@
-"""Decoding: presentation timestamps (variable frame rate), rotation metadata, batching, bad input."""
+"""Decoding: presentation timestamps (variable frame rate), rotation metadata, batching, bad input;
+decoding ahead in a thread and keeping a small clip's frames for a second pass."""
 
 from __future__ import annotations
 
+import threading
 from fractions import Fraction
 
 import av
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 
 from sideline.errors import InvalidInput
-from sideline.vision.decode import iter_batches, iter_frames, probe
+from sideline.vision.decode import FrameStore, iter_batches, iter_frames, probe, read_ahead
 
 IDENTITY = bytes.fromhex("00010000" "00000000" "00000000" "00000000" "00010000" "00000000" "00000000" "00000000" "40000000")
 # 90 deg clockwise display rotation (what phones write for portrait video): a=0 b=1 c=-1 d=0.
@@ -71,3 +73,38 @@ def test_bad_files_raise_invalid_input(tmp_path):
     (tmp_path / "junk.mp4").write_bytes(b"not a video at all" * 10)
     with pytest.raises(InvalidInput, match="junk.mp4"):
         next(iter_frames(tmp_path / "junk.mp4"))
+
+
+def test_read_ahead_yields_the_same_frames_and_raises_in_the_caller(tmp_path):
+    write_clip(tmp_path / "c.mp4", list(range(0, 400, 33)), width=96, height=48)
+    direct = list(iter_frames(tmp_path / "c.mp4"))
+    ahead = list(read_ahead(iter_frames(tmp_path / "c.mp4"), depth=2))
+    assert [(i, t) for i, t, _ in ahead] == [(i, t) for i, t, _ in direct] and len(direct) == 13
+    assert all(np.array_equal(a[2], d[2]) for a, d in zip(ahead, direct))
+    (tmp_path / "junk.mp4").write_bytes(b"not a video at all" * 10)
+    with pytest.raises(InvalidInput, match="junk.mp4"):
+        next(read_ahead(iter_frames(tmp_path / "junk.mp4")))
+    # Stopping early (a cancelled job) ends the decoding thread.
+    frames = read_ahead(iter_frames(tmp_path / "c.mp4"), depth=1)
+    next(frames)
+    frames.close()
+    assert not any(t.name == "sideline-decode" and t.is_alive() for t in threading.enumerate())
+
+
+def test_frame_store_keeps_a_clip_only_if_it_fits(tmp_path):
+    write_clip(tmp_path / "c.mp4", list(range(0, 330, 33)), width=64, height=32)
+    frame_bytes = 64 * 32 * 3
+    roomy, tight, unfinished = FrameStore(10 * frame_bytes), FrameStore(9 * frame_bytes), FrameStore(10 * frame_bytes)
+    for store in (roomy, tight, unfinished):
+        for frame in iter_frames(tmp_path / "c.mp4"):
+            store.add(*frame)
+    roomy.finish()
+    tight.finish()
+    assert roomy.complete and len(roomy) == 10 and roomy.nbytes == 10 * frame_bytes
+    assert [i for i, _, _ in roomy] == list(range(10))
+    assert all(np.array_equal(kept[2], fresh[2]) for kept, fresh in zip(roomy, iter_frames(tmp_path / "c.mp4")))
+    # Over budget: nothing kept (the second pass decodes again); not finished: not trusted either.
+    assert not tight.complete and len(tight) == 0 and tight.nbytes == 0
+    assert not unfinished.complete
+    with pytest.raises(InvalidInput, match="decode the video again"):
+        iter(tight)

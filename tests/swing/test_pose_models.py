@@ -64,6 +64,48 @@ def test_events_against_hand_labels(golf_pose):
     assert 1.2 < tempo.ratio < 3.5  # labels give 45 : 25 frames = 1.8
 
 
+def test_pose_progress_is_reported_per_frame_and_never_goes_back(golf_pose, golf_pose_progress):
+    progress = np.array(golf_pose_progress)
+    assert len(progress) == len(golf_pose) + 1  # after every frame, then 1.0 at the end
+    assert np.all(np.diff(progress) >= 0) and 0 < progress[0] < 0.01 and progress[-1] == 1.0
+    assert np.all(progress[:-1] < 1.0)  # "done" only once the whole clip is through
+
+
+def test_trimmed_landmark_model_gives_identical_landmarks(golf_clip):
+    """The landmark model without its unused heads (segmentation, heatmap, world landmarks): fewer
+    operators, and the same landmarks and presence to the bit on a real frame."""
+    require(models_folder() / "pose_landmark_full.tflite")
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.interpreter import Interpreter
+    from PIL import Image
+
+    from sideline.vision.decode import iter_frames
+    from sideline.vision.pose.blazepose import landmark_model
+    from sideline.vision.pose.models import model_path
+
+    path = str(model_path("pose_landmark_full"))
+    trimmed = landmark_model(path)
+    assert trimmed is not None
+
+    def operators(data: bytes) -> int:
+        return schema.Model.GetRootAsModel(data, 0).Subgraphs(0).OperatorsLength()
+
+    assert operators(trimmed) < 0.8 * operators(Path(path).read_bytes())
+    image = next(img for index, _, img in iter_frames(golf_clip) if index == 120)  # the top of the swing
+    # The whole frame padded to a square (the golfer fills its height), as the landmark model's input.
+    square = np.asarray(Image.fromarray(image).crop((-69, 0, 423, 492)).resize((256, 256)), np.float32)[None] / 255
+    outputs = []
+    for interpreter in (Interpreter(model_path=path, num_threads=1), Interpreter(model_content=trimmed, num_threads=1)):
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], square)
+        interpreter.invoke()
+        named = {d["name"]: d["index"] for d in interpreter.get_output_details()}
+        outputs.append([interpreter.get_tensor(named[n]).copy() for n in ("Identity", "Identity_1")])
+    (full_points, full_presence), (points, presence) = outputs
+    assert full_presence[0, 0] > 0.5  # a person (the tracking threshold), so the landmarks mean something
+    assert np.array_equal(points, full_points) and np.array_equal(presence, full_presence)
+
+
 @pytest.fixture(scope="module")
 def movenet():
     require(models_folder() / "movenet-multipose.onnx")

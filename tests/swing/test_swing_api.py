@@ -64,7 +64,23 @@ def shared_pose_run(golf_clip, golf_pose, monkeypatch):
     return golf_clip
 
 
-def test_golf_clip_end_to_end(client, account, other_account, services, shared_pose_run):
+@pytest.fixture
+def reported_progress(monkeypatch) -> list[tuple[float, str | None]]:
+    """(percent, message) of every progress call of the jobs run in this test, throttled ones included."""
+    from sideline.jobs.execution import JobContext
+
+    reported: list[tuple[float, str | None]] = []
+    real = JobContext.progress
+
+    def record(self, percent, message=None, **kw):
+        reported.append((float(percent), message))
+        return real(self, percent, message, **kw)
+
+    monkeypatch.setattr(JobContext, "progress", record)
+    return reported
+
+
+def test_golf_clip_end_to_end(client, account, other_account, services, shared_pose_run, reported_progress):
     clip = shared_pose_run
     h = account.headers
     athlete = client.post(account.url("/athletes"), headers=h,
@@ -72,6 +88,12 @@ def test_golf_clip_end_to_end(client, account, other_account, services, shared_p
     job = analyse(client, account, upload(client, account, clip), athlete_id=athlete["id"], club="driver")
     assert job["state"] == "succeeded", job["error"]
     swing_id = job["result"]["swing_id"]
+    # Progress only moves forward, through the stages in order (fetch, pose, events, render).
+    percents = [p for p, _ in reported_progress]
+    assert percents == sorted(percents) and percents[0] == 2 and 94 <= percents[-1] <= 96
+    stages = [m.split(" (")[0] for _, m in reported_progress if m]
+    assert list(dict.fromkeys(stages)) == ["Fetching the video", "Estimating the pose", "Finding the swing events",
+                                           "Rendering the annotated video"]
 
     swing = client.get(account.url(f"/swings/{swing_id}"), headers=h).json()
     assert swing["view"] == "down_the_line" and swing["handedness"] == "right" and swing["junior"]
@@ -174,6 +196,17 @@ def test_bad_clips_fail_with_a_message_and_publish_nothing(client, account, tmp_
         assert r.status_code == 404, (method, path, r.text)
 
 
+def test_pose_progress_moves_frame_by_frame(client, account, tmp_path, reported_progress):
+    """The real pose stage (BlazePose lite on a blank 1.5 s clip: 45 frames, nobody in them)."""
+    job = analyse(client, account, upload(client, account, write_blank_video(tmp_path / "blank.mp4", 1.5)), model="lite")
+    assert job["state"] == "failed" and "no person found" in job["error"]
+    percents = [p for p, _ in reported_progress]
+    assert percents == sorted(percents)
+    pose = [p for p, m in reported_progress if m and m.startswith("Estimating the pose")]
+    assert pose[0] == 5 and pose[-1] == 70  # the stage's share of the job, 5-70 %
+    assert len({p for p in pose if 5 < p < 70}) >= 44  # a step after each frame but the last
+
+
 def test_clips_with_two_swings_or_a_lost_athlete_are_refused():
     import dataclasses
 
@@ -220,9 +253,10 @@ def shared_tennis_pose(tennis_pose_cache, monkeypatch):
     key = (TENNIS_LABELS["video"], "auto")
 
     def estimate(video, **kw):
-        if kw == {"sport": "tennis", "model": "full", "athlete": "auto"} and Path(video).read_bytes() == clip.read_bytes():
+        chosen = {k: kw.get(k) for k in ("sport", "model", "athlete")}  # not progress / keep_frames
+        if chosen == {"sport": "tennis", "model": "full", "athlete": "auto"} and Path(video).read_bytes() == clip.read_bytes():
             if key not in tennis_pose_cache:
-                tennis_pose_cache[key] = real(video, **kw)
+                tennis_pose_cache[key] = real(video, **chosen)
             return tennis_pose_cache[key]
         return real(video, **kw)
 

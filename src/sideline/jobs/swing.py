@@ -1,9 +1,11 @@
 """Swing job: analyse one uploaded clip (pose, golf events or tennis strokes, metrics, cues,
 annotated video).
 
-Stages with progress: decode + pose (5-70 %), events or strokes / metrics / cues (70-78 %),
-render (78-96 %), store (one transaction: the swing, its pose stream and the annotated video's
-file row). A failed analysis publishes nothing; the rendered blob is removed if the store step fails.
+Stages with progress: decode + pose (5-70 %, per frame), events or strokes / metrics / cues
+(70-78 %), render (78-96 %), store (one transaction: the swing, its pose stream and the annotated
+video's file row). A failed analysis publishes nothing; the rendered blob is removed if the store
+step fails. The clip is decoded once: the pose stage keeps the frames (up to ``KEEP_FRAMES_BYTES``)
+and the annotated video is drawn on them; a larger clip is decoded again for the render.
 
 Tennis clips may show several people (broadcast: both players, umpire, ball kids): ``athlete``
 picks whom to analyse (``auto``: the most prominent person, i.e. the player of a practice clip or
@@ -40,6 +42,9 @@ MAX_SIDE = 720  # pose and render size: phones film 4K, the landmarks do not nee
 TENNIS_MAX_SIDE = 1280
 HEIGHT_RANGE_M = (0.8, 2.5)
 MIN_PRESENCE = 0.5  # share of frames the athlete must be found in
+# Decoded frames kept between the pose and render stages (the golf test clip at 354x492 needs 131 MiB);
+# above it the render decodes the file again rather than hold a long clip in memory.
+KEEP_FRAMES_BYTES = 192 << 20
 JUNIOR_AGE = 16
 
 
@@ -85,16 +90,17 @@ def check_clip(path: Path, filename: str) -> None:
                            f"(at most {MAX_DURATION_S:.0f} s)")
 
 
-def estimate_pose(video: Path, *, sport: str = "golf", model: str = "full", athlete: str = "auto"):
+def estimate_pose(video: Path, *, sport: str = "golf", model: str = "full", athlete: str = "auto", **kwargs):
     """The job's pose stage: BlazePose on the athlete (golf), or on the chosen player of a possibly
-    crowded tennis clip (MoveNet MultiPose finds them, BlazePose tracks them)."""
+    crowded tennis clip (MoveNet MultiPose finds them, BlazePose tracks them). ``kwargs`` go to
+    ``estimate_video`` (``progress``, ``keep_frames``)."""
     from sideline.vision.pose.base import estimate_video
     from sideline.vision.pose.blazepose import BlazePose
     from sideline.vision.pose.players import PlayerTracker, estimate_player
 
     if sport == "tennis":
-        return estimate_player(PlayerTracker(model, which=athlete), video, max_side=TENNIS_MAX_SIDE)
-    return estimate_video(BlazePose(model), video, max_side=MAX_SIDE)
+        return estimate_player(PlayerTracker(model, which=athlete), video, max_side=TENNIS_MAX_SIDE, **kwargs)
+    return estimate_video(BlazePose(model), video, max_side=MAX_SIDE, **kwargs)
 
 
 def find_strokes(pose, filename: str, *, right_handed: bool | None, playback_speed: float, height_m: float | None):
@@ -159,6 +165,7 @@ def analyse_swing(ctx: JobContext) -> dict:
     from sideline.analytics.swing.compare import FEATURE_VERSION, feature_vector, swing_features
     from sideline.analytics.swing.feedback import coaching_cues, swing_metrics, tennis_cues
     from sideline.analytics.swing.views import detect_view
+    from sideline.vision.decode import FrameStore
     from sideline.vision.swing_render import render_swing
 
     if ctx.step_done("store"):
@@ -185,9 +192,13 @@ def analyse_swing(ctx: JobContext) -> dict:
                     out.write(chunk)
         check_clip(video, filename)
         sport = params.get("sport", "golf")
-        ctx.progress(5, f"Estimating the pose (BlazePose {params.get('model', 'full')})")
-        pose = estimate_pose(video, sport=sport, model=params.get("model", "full"), athlete=params.get("athlete", "auto"))
+        pose_message = f"Estimating the pose (BlazePose {params.get('model', 'full')})"
+        ctx.progress(5, pose_message)
+        kept = FrameStore(KEEP_FRAMES_BYTES)
+        pose = estimate_pose(video, sport=sport, model=params.get("model", "full"), athlete=params.get("athlete", "auto"),
+                             progress=lambda done: ctx.progress(5 + 65 * done, pose_message), keep_frames=kept)
         check_presence(pose, filename)
+        frames = kept if kept.complete else None  # else the render decodes the file again
         given_hand = {"right": True, "left": False}.get(params.get("handedness", "auto"))
         rendered = Path(tmp) / "annotated.mp4"
         render_progress = lambda p: ctx.progress(78 + 18 * p, "Rendering the annotated video")  # noqa: E731
@@ -204,17 +215,17 @@ def analyse_swing(ctx: JobContext) -> dict:
             result = render_swing(video, pose, rendered, events={s.label(): s.frame for s in analysis.strokes},
                                   event_text={s.label(): s.caption(analysis.metres_per_torso) for s in analysis.strokes},
                                   angles={"racket_speed": analysis.speed}, max_side=TENNIS_MAX_SIDE,
-                                  progress=render_progress)
+                                  progress=render_progress, frames=frames)
             max_side = TENNIS_MAX_SIDE
         else:
             ctx.progress(70, "Finding the swing events")
             events = find_events(pose, filename)
             check_swing(pose, events, filename)
-            frames = {e.name: e.frame for e in events}
-            camera = detect_view(pose, frames["address"], frames["top"])
+            event_frames = {e.name: e.frame for e in events}
+            camera = detect_view(pose, event_frames["address"], event_frames["top"])
             right_handed = given_hand if given_hand is not None else camera.right_handed
             right_handed = True if right_handed is None else right_handed
-            features = swing_features(pose, frames, view=camera.view, right_handed=right_handed, playback_speed=speed)
+            features = swing_features(pose, event_frames, view=camera.view, right_handed=right_handed, playback_speed=speed)
             metrics = swing_metrics(features)
             for e in events:
                 metrics["events"][e.name]["confidence"] = e.confidence
@@ -225,9 +236,10 @@ def analyse_swing(ctx: JobContext) -> dict:
                           "feature_version": FEATURE_VERSION}
             ctx.progress(78, "Rendering the annotated video")
             shown = {k: v for k, v in features.angles.items() if k in metrics["angles"]}
-            result = render_swing(video, pose, rendered, events=frames, angles=shown, max_side=MAX_SIDE,
-                                  progress=render_progress)
+            result = render_swing(video, pose, rendered, events=event_frames, angles=shown, max_side=MAX_SIDE,
+                                  progress=render_progress, frames=frames)
             max_side = MAX_SIDE
+        kept.clear()
         video_id = uuid.uuid4()
         key = file_key(ctx.organisation_id, video_id)
         data = rendered.read_bytes()

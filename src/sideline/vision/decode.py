@@ -2,13 +2,20 @@
 
 Frames stream out one batch at a time (never the whole video in memory). Times come from each
 frame's pts x time_base, so variable-frame-rate phone footage keeps its real timing.
+
+``read_ahead`` decodes in a background thread while the caller works on the previous frame, and
+``FrameStore`` keeps a small clip's frames for a second pass (the swing job's annotated video) so
+it is not decoded twice; a clip too large for its budget is decoded again instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -116,3 +123,104 @@ def iter_batches(path: str | Path, batch_size: int = 32, *, max_side: int | None
             indices, times, images = [], [], []
     if images:
         yield FrameBatch(np.array(indices), np.array(times), np.stack(images))
+
+
+T = TypeVar("T")
+_DONE = object()
+
+
+def read_ahead(items: Iterable[T], depth: int = 4) -> Iterator[T]:
+    """Iterate ``items`` (e.g. ``iter_frames``) in a background thread, at most ``depth`` ahead.
+
+    LiteRT and onnxruntime release the GIL while a model runs, so the next frame is decoded
+    meanwhile (100 BlazePose-full invokes and a decode of the golf clip together take the time of
+    the invokes alone). A thread that holds the GIL (pure Python) would instead slow decoding down.
+    Errors are raised in the caller's thread; closing the iterator early stops the thread (and
+    closes the underlying generator, hence the file).
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def produce() -> None:
+        source = iter(items)
+        try:
+            for item in source:
+                while not stop.is_set():
+                    try:
+                        buffer.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            buffer.put((_DONE, exc))
+            return
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        buffer.put((_DONE, None))
+
+    thread = threading.Thread(target=produce, name="sideline-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                buffer.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
+
+
+class FrameStore:
+    """Decoded frames of one pass, kept for a second pass over the same clip while they fit.
+
+    ``add`` keeps (index, time, image) until the total would exceed ``max_bytes``; then everything
+    is dropped and the store stays incomplete for good, so the second pass decodes the file again
+    (a long or large clip streams as before, one frame in memory). ``complete`` is True only after
+    ``finish`` on a store that kept every frame.
+    """
+
+    def __init__(self, max_bytes: int = 192 << 20):
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._frames: list[tuple[int, float, np.ndarray]] = []
+        self._overflow = False
+        self._finished = False
+
+    def add(self, index: int, time_s: float, image: np.ndarray) -> None:
+        if self._overflow:
+            return
+        if self.nbytes + image.nbytes > self.max_bytes:
+            self._overflow, self._frames, self.nbytes = True, [], 0
+            return
+        self._frames.append((index, time_s, image))
+        self.nbytes += image.nbytes
+
+    def finish(self) -> None:
+        self._finished = True
+
+    @property
+    def complete(self) -> bool:
+        return self._finished and not self._overflow
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        if not self.complete:
+            raise InvalidInput("the stored frames are incomplete; decode the video again")
+        return iter(self._frames)
+
+    def clear(self) -> None:
+        self._frames, self.nbytes = [], 0

@@ -1,16 +1,19 @@
 """Annotated swing video: the athlete's skeleton, event markers and angle readouts drawn on the
-original frames, encoded as a browser-playable H.264 MP4 (streaming: one frame in memory).
+original frames, encoded as a browser-playable H.264 MP4 (frames are encoded as they are drawn).
 
-The video is decoded again at the size the pose was estimated at, so landmark pixels land on
-the picture. Frames are written at the clip's nominal rate (variable-rate phone footage plays
-back at its average rate; the pose keeps the real timestamps).
+The frames are the pose stage's own (``frames``: a ``FrameStore`` it filled) or, when those were
+not kept, the video decoded again at the size the pose was estimated at, so landmark pixels land
+on the picture. Frames are written at the clip's nominal rate (variable-rate phone footage plays
+back at its average rate; the pose keeps the real timestamps). Text labels are drawn once per
+distinct text and pasted (same pixels; FreeType rendering took a seventh of the render's time).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,12 +58,15 @@ def render_swing(video: str | Path, pose: PoseSequence, out: str | os.PathLike |
                  events: dict[str, int] | None = None, angles: dict[str, np.ndarray] | None = None,
                  max_side: int | None = None, min_visibility: float = 0.3,
                  progress: Callable[[float], None] | None = None,
-                 event_text: dict[str, str] | None = None) -> RenderResult:
+                 event_text: dict[str, str] | None = None,
+                 frames: Iterable[tuple[int, float, np.ndarray]] | None = None) -> RenderResult:
     """Draw ``pose`` (estimated on ``video`` decoded with the same ``max_side``) onto the video.
 
     ``events`` name -> frame are marked on a timeline bar and named for EVENT_HOLD_S after their
     frame (``event_text`` name -> caption replaces the name, e.g. a tennis stroke's type and
     speed); ``angles`` name -> [T] values are read out in the corner (NaN shows as "—").
+    ``frames``: (index, time, RGB) of ``video`` already decoded at ``max_side`` (a complete
+    ``FrameStore``), so it is not decoded again; None decodes it.
     """
     if pose.keypoint_names not in (BLAZEPOSE_KEYPOINTS, COCO_KEYPOINTS):
         raise InvalidInput("the annotated video needs a BlazePose or COCO pose")
@@ -76,12 +82,14 @@ def render_swing(video: str | Path, pose: PoseSequence, out: str | os.PathLike |
     event_times = sorted((pose.timestamps[f], captions.get(name, name.replace("_", " ").upper()))
                          for name, f in events.items() if 0 <= f < len(pose))
     size = max(12, height // 40)
-    text_font, line = font(size), max(2, height // 300)
+    line = max(2, height // 300)
     n = len(pose)
     with Mp4Writer(out, width, height, fps) as writer:
-        for index, _, image in iter_frames(video, max_side=max_side):
+        for index, _, image in (iter_frames(video, max_side=max_side) if frames is None else frames):
             if index >= n:
                 break
+            if image.shape[:2] != (info.height, info.width):
+                raise InvalidInput(f"frame {index} is {image.shape[1]}x{image.shape[0]}, not {info.width}x{info.height}")
             canvas = Image.fromarray(image[:height, :width])
             draw = ImageDraw.Draw(canvas)
             points, visible = pose.landmarks[index, :, :2], pose.visibility[index] >= min_visibility
@@ -92,15 +100,15 @@ def render_swing(video: str | Path, pose: PoseSequence, out: str | os.PathLike |
             r = line + 1
             for x, y in points[known]:
                 draw.ellipse([x - r, y - r, x + r, y + r], fill=CENTRE)
-            _readouts(draw, index, angles or {}, text_font, size)
-            _event_overlay(draw, pose, index, event_times, width, height, text_font, size)
+            _readouts(canvas, index, angles or {}, size)
+            _event_overlay(canvas, draw, pose, index, event_times, width, height, size)
             writer.write(np.asarray(canvas))
             if progress is not None and index % 10 == 0:
                 progress(min(1.0, (index + 1) / n))
     return RenderResult(writer.frames, width, height, fps, writer.bytes)
 
 
-def _readouts(draw: ImageDraw.ImageDraw, index: int, angles: dict[str, np.ndarray], text_font, size: int) -> None:
+def _readouts(canvas: Image.Image, index: int, angles: dict[str, np.ndarray], size: int) -> None:
     y = size // 2
     for name, values in angles.items():
         label, unit = ANGLE_LABELS.get(name, (name, ""))
@@ -108,15 +116,13 @@ def _readouts(draw: ImageDraw.ImageDraw, index: int, angles: dict[str, np.ndarra
         shown = ("—" if not np.isfinite(value) else
                  f"{value:.2f}{unit}" if unit == " torso" else f"{value:.1f}{unit}" if unit == " torso/s"
                  else f"{value:.0f}{unit}")
-        text = displayable(f"{label}: {shown}", size)
-        box = draw.textbbox((size // 2, y), text, font=text_font)
-        draw.rectangle([box[0] - 4, box[1] - 2, box[2] + 4, box[3] + 2], fill=(0, 0, 0))
-        draw.text((size // 2, y), text, font=text_font, fill=(255, 255, 255))
+        patch, (dx, dy) = _label(f"{label}: {shown}", size, (0, 0, 0), (255, 255, 255), (4, 2, 4, 2))
+        canvas.paste(patch, (size // 2 + dx, y + dy))
         y += int(size * 1.4)
 
 
-def _event_overlay(draw: ImageDraw.ImageDraw, pose: PoseSequence, index: int, event_times: list[tuple[float, str]],
-                   width: int, height: int, text_font, size: int) -> None:
+def _event_overlay(canvas: Image.Image, draw: ImageDraw.ImageDraw, pose: PoseSequence, index: int,
+                   event_times: list[tuple[float, str]], width: int, height: int, size: int) -> None:
     t0, t1 = float(pose.timestamps[0]), float(pose.timestamps[-1])
     span = max(t1 - t0, 1e-6)
     bar_y, left, right = height - size, size, width - size
@@ -129,9 +135,28 @@ def _event_overlay(draw: ImageDraw.ImageDraw, pose: PoseSequence, index: int, ev
     draw.ellipse([x_now - 5, bar_y - 5, x_now + 5, bar_y + 5], fill=(255, 60, 60))
     shown = [name for time_s, name in event_times if 0 <= now - time_s <= EVENT_HOLD_S]
     if shown:
-        text = displayable(shown[-1], size)
-        box = draw.textbbox((0, 0), text, font=text_font)
-        x = (width - (box[2] - box[0])) // 2
-        y = bar_y - 2 * size - (box[3] - box[1])
-        draw.rectangle([x - 8, y - 4, x + box[2] - box[0] + 8, y + box[3] - box[1] + 8], fill=(255, 220, 0))
-        draw.text((x, y), text, font=text_font, fill=(0, 0, 0))
+        patch, (dx, dy) = _label(shown[-1], size, (255, 220, 0), (0, 0, 0), (8, 4, 8, 8), origin_anchor=True)
+        text_w, text_h = patch.width - 17, patch.height - 13  # the text box inside the 8/4/8/8 margins
+        x = (width - text_w) // 2
+        y = bar_y - 2 * size - text_h
+        canvas.paste(patch, (x + dx, y + dy))
+
+
+@lru_cache(maxsize=2048)
+def _label(text: str, size: int, background: tuple[int, int, int], ink: tuple[int, int, int],
+           margin: tuple[int, int, int, int], origin_anchor: bool = False) -> tuple[Image.Image, tuple[int, int]]:
+    """``text`` on a filled box (``margin`` left, top, right, bottom around its ink box), as an image
+    and the offset of its top-left corner from the point the text is drawn at. With
+    ``origin_anchor`` the box is measured from the drawing point instead of the ink (the event
+    caption's layout). Drawn once per distinct text, then pasted."""
+    text = displayable(text, size)
+    text_font = font(size)
+    b0, b1, b2, b3 = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), text, font=text_font)
+    left, top, right, bottom = margin
+    # The box spans the ink box's size plus the margins (both corners inclusive, as PIL's rectangle);
+    # it starts at the ink's corner, or at the drawing point for ``origin_anchor``.
+    corner = (-left, -top) if origin_anchor else (b0 - left, b1 - top)
+    extent = (b2 - b0 + left + right + 1, b3 - b1 + top + bottom + 1)
+    patch = Image.new("RGB", extent, background)
+    ImageDraw.Draw(patch).text((-corner[0], -corner[1]), text, font=text_font, fill=ink)
+    return patch, corner

@@ -3,19 +3,23 @@
 A backend turns one RGB frame into zero or more ``PersonPose`` candidates (``detect``) and can
 follow one person from frame to frame (``track``: BlazePose re-uses the previous frame's
 landmarks as its region of interest; the default picks the candidate nearest the previous one).
-``estimate_video`` decodes a clip, tracks the athlete, then fills short gaps and smooths.
+``estimate_video`` decodes a clip, tracks the athlete, then fills short gaps and smooths; it
+reports its progress per frame and can keep the decoded frames for a second pass (the annotated
+video) instead of the file being decoded again.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from sideline.core.pose import PoseSequence, fill_gaps, smooth
-from sideline.vision.decode import iter_frames, probe
+from sideline.vision.decode import FrameStore, iter_frames, probe, read_ahead
 
 
 @dataclass(frozen=True)
@@ -90,26 +94,48 @@ def estimate_video(
     max_side: int | None = None,
     max_gap_s: float = 0.2,
     smoothing: bool = True,
+    progress: Callable[[float], None] | None = None,
+    keep_frames: FrameStore | None = None,
 ) -> PoseSequence:
-    """Track the athlete through a clip; short gaps filled, landmarks One-Euro smoothed."""
+    """Track the athlete through a clip; short gaps filled, landmarks One-Euro smoothed.
+
+    ``progress(fraction)`` is called after every frame with the share of the clip done (from the
+    container's frame count or duration; never decreasing, 1.0 at the end). ``keep_frames``
+    collects the decoded frames (see ``FrameStore``; complete only if the whole clip fitted).
+    """
     info = probe(path, max_side=max_side)
     n_points = len(backend.keypoint_names)
+    expected = info.frame_count or (round(info.duration_s * info.nominal_fps) if info.duration_s and info.nominal_fps else 0)
     times: list[float] = []
     points: list[np.ndarray] = []
     visibility: list[np.ndarray] = []
     confidence: list[float] = []
     backend.reset()
-    for _, time_s, image in iter_frames(path, max_side=max_side):
-        person = backend.track(image)
-        times.append(time_s)
-        if person is None:
-            points.append(np.full((n_points, 3), np.nan))
-            visibility.append(np.zeros(n_points))
-            confidence.append(0.0)
-        else:
-            points.append(person.keypoints)
-            visibility.append(person.visibility)
-            confidence.append(person.score)
+    done = 0.0
+    # Decoding runs a few frames ahead in another thread, overlapping the model's inference; closing
+    # stops that thread at once if tracking or ``progress`` (a cancelled job) raises.
+    with closing(read_ahead(iter_frames(path, max_side=max_side))) as frames:
+        for index, time_s, image in frames:
+            if keep_frames is not None:
+                keep_frames.add(index, time_s, image)
+            person = backend.track(image)
+            times.append(time_s)
+            if person is None:
+                points.append(np.full((n_points, 3), np.nan))
+                visibility.append(np.zeros(n_points))
+                confidence.append(0.0)
+            else:
+                points.append(person.keypoints)
+                visibility.append(person.visibility)
+                confidence.append(person.score)
+            if progress is not None and expected:
+                # The container's count can be short or missing: hold just below 1 until the end.
+                done = max(done, min(len(times) / expected, 0.99))
+                progress(done)
+    if keep_frames is not None:
+        keep_frames.finish()
+    if progress is not None:
+        progress(1.0)
     pose = PoseSequence(
         timestamps=np.asarray(times, dtype=float),
         landmarks=np.asarray(points, dtype=float).reshape(len(times), n_points, 3),
