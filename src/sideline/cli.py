@@ -16,8 +16,10 @@ app = typer.Typer(help="Sideline: self-hostable sports performance analytics.", 
                   pretty_exceptions_enable=False, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and organisations.", no_args_is_help=True)
+f1_app = typer.Typer(help="Formula 1 sessions.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(f1_app, name="f1")
 
 DEMO_EMAIL = "demo@sideline.local"
 DEMO_PASSWORD = "sideline-demo"
@@ -232,6 +234,74 @@ def import_command(
         if state != "succeeded":
             fail(f"import failed: {error}")
         typer.echo(f"imported {result.get('name')} as match {result.get('match_id')}")
+    finally:
+        services.close()
+
+
+@f1_app.command("fetch")
+def f1_fetch(
+    year: Optional[int] = typer.Argument(None, help="Season, e.g. 2024"),
+    event: Optional[str] = typer.Argument(None, help="Event name or round, e.g. Azerbaijan"),
+    session_name: Optional[str] = typer.Argument(None, metavar="SESSION", help="e.g. R, Q, Sprint, FP1"),
+    path: Optional[str] = typer.Option(None, "--path", help="The archive path instead of YEAR EVENT SESSION, "
+                                       "e.g. 2018/2018-04-29_Azerbaijan_Grand_Prix/2018-04-29_Race"),
+    dest: Optional[Path] = typer.Option(None, "--dest", help="Folder for the .jsonStream files (default: under SIDELINE_HOME)"),
+    telemetry: bool = typer.Option(False, "--telemetry", help="Also fetch car telemetry and positions (large)"),
+    org: Optional[str] = typer.Option(None, "--org", help="Import the session as a public F1 session, the files "
+                                      "owned by this organisation (slug); without it the files are only downloaded"),
+    base_url: str = typer.Option("https://livetiming.formula1.com", "--base-url", hidden=True),
+) -> None:
+    """Fetch a past session's recorded live-timing feed (needs the internet) and optionally import it
+    to replay it live in the app, like the recordings the tests use."""
+    from sideline.errors import SidelineError
+    from sideline.ingest.f1 import fetch
+
+    try:
+        if path is None:
+            if year is None or event is None or session_name is None:
+                fail("give YEAR EVENT SESSION (e.g. 2024 Azerbaijan R) or --path")
+            path = fetch.session_path(year, int(event) if event.isdigit() else event, session_name)
+        archive_path = fetch.normalise_path(path)
+        folder = dest or settings().home / "f1" / archive_path.strip("/").replace("/", "_")
+        streams = fetch.STREAMS + (fetch.TELEMETRY_STREAMS if telemetry else ())
+        result = fetch.fetch_session(archive_path, folder, base_url=base_url, streams=streams)
+    except SidelineError as exc:
+        fail(exc.message)
+    typer.echo(f"fetched {len(result.files)} streams into {folder}"
+               + (f" (not in the archive: {', '.join(result.missing)})" if result.missing else ""))
+    if org:
+        _import_f1_files(org, result.files)
+
+
+def _import_f1_files(org: str, files: list[Path]) -> None:
+    """Register the files as uploads of the organisation and run the F1 import job in this process."""
+    from sqlalchemy import select
+
+    from sideline.jobs.execution import execute
+    from sideline.jobs.f1 import IMPORT_JOB
+    from sideline.jobs.football import store_local_file
+    from sideline.jobs.service import create_job
+    from sideline.services import build_services
+    from sideline.storage.migrate import upgrade
+    from sideline.storage.models import Job, Organisation
+
+    services = build_services(settings(), start_runner=False)
+    try:
+        if settings().is_embedded:
+            upgrade(services.db.engine)
+        with services.db.session() as session:
+            org_id = session.scalar(select(Organisation.id).where(Organisation.slug == org))
+            if org_id is None:
+                fail(f"no organisation with slug {org!r}")
+            ids = [str(store_local_file(session, services.blobs, org_id, f).id) for f in files]
+            job_id = create_job(session, org_id, IMPORT_JOB, {"files": ids}, max_attempts=1).id
+        execute(services.job_env, job_id, "cli")
+        with services.db.session() as session:
+            job = session.get(Job, job_id)
+            state, error, result = job.state.value, job.error, job.result or {}
+        if state != "succeeded":
+            fail(f"import failed: {error}")
+        typer.echo(f"imported {result.get('name') or 'the session'} as F1 session {result.get('session_id')}")
     finally:
         services.close()
 
