@@ -1,6 +1,7 @@
 """The motorsport section in a real browser: the 2018 Azerbaijan GP is imported over the API,
 a replay is started at 100x while the timing page is open, and the tower, lap counter, track
-status and race control update without a reload; the page's pause and stop controls work."""
+status and race control update without a reload; the user's favourite driver (a server-side
+preference) is highlighted in the tower; the page's pause and stop controls work."""
 
 from __future__ import annotations
 
@@ -85,6 +86,8 @@ def test_timing_tower_follows_a_replay_live(page, live_server, api, race):
     from playwright.sync_api import expect
 
     client, org_id = api
+    # a favourite driver, stored server-side, is highlighted in the tower
+    assert client.put("/me/preferences/motorsport", json={"favourite_drivers": ["HAM"]}).status_code == 200
     login(page, live_server)
     page.goto(f"{live_server.url}/o/{org_id}/motorsport")
     row = page.get_by_test_id("f1-session-row").filter(has_text="2018 Azerbaijan Grand Prix Race")
@@ -99,6 +102,8 @@ def test_timing_tower_follows_a_replay_live(page, live_server, api, race):
     job_id = r.json()["id"]
     expect(page.get_by_test_id("f1-replay-state")).to_have_text("replay running", timeout=30_000)
     expect(page.get_by_test_id("f1-tower-row")).to_have_count(20, timeout=30_000)
+    expect(page.locator("[data-testid=f1-tower-row][data-favourite]")).to_have_count(1)
+    expect(page.locator("[data-testid=f1-tower-row][data-driver='44']")).to_have_attribute("data-favourite", "true")
     page.wait_for_function("() => /Lap ([3-9]|\\d\\d+)/.test(document.querySelector('[data-testid=f1-lap]').innerText)",
                            timeout=60_000)
     first_lap, first_leader = shown_lap(page), page.get_by_test_id("f1-leader").inner_text()

@@ -43,6 +43,11 @@ def apply_event(snapshot: dict[str, Any], event: str, data: dict[str, Any]) -> d
         if "snapshot" in data:
             snapshot = data["snapshot"]
         snapshot["replay"] = {"state": data["state"], "speed": data["speed"]}
+    elif event == "commentary":
+        snapshot["commentary"] = [*snapshot.get("commentary", []), *data["lines"]]
+    elif event == "win_probability":
+        snapshot["win_probability"] = [*snapshot.get("win_probability", []),
+                                       {k: v for k, v in data.items() if k != "seq"}]
     else:
         kind = data["kind"]
         if kind == "driver":
@@ -65,7 +70,8 @@ COMPARED_SESSION_FIELDS = ("status", "lap", "total_laps", "track_status", "winne
 def comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {"seq": snapshot["seq"], "drivers": snapshot["drivers"], "race_control": snapshot["race_control"],
             "fastest_lap": snapshot["fastest_lap"], "classification": snapshot["classification"],
-            "session": {k: snapshot["session"][k] for k in COMPARED_SESSION_FIELDS}}
+            "session": {k: snapshot["session"][k] for k in COMPARED_SESSION_FIELDS},
+            "commentary": snapshot["commentary"], "win_probability": snapshot["win_probability"]}
 
 
 # -- tests -----------------------------------------------------------------------------------

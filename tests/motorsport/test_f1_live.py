@@ -84,7 +84,8 @@ def test_late_join_and_reconnect_rebuild_the_final_state(client, account, other_
     assert late["session"]["lap"] < 51 and late["seq"] > 1000 and late["channel"] == channel
     url = f"/api/v1/ws?token={other_account.token}"
     with client.websocket_connect(url) as full, client.websocket_connect(url) as flaky:
-        assert subscribe(full, channel, late["seq"]) == late["seq"]
+        # (a commentary or win-probability run that began before the pause may publish after it)
+        assert subscribe(full, channel, late["seq"]) >= late["seq"]
         subscribe(flaky, channel, late["seq"])
         r = client.patch(account.url(f"/f1/sessions/{session_id}/replay"), headers=account.headers,
                          json={"paused": False, "speed": None})

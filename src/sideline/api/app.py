@@ -16,10 +16,10 @@ from sideline import __version__
 from sideline.api.caching import ETagMiddleware
 from sideline.api.errors import error_response, install_error_handlers, install_input_guards
 from sideline.api.routers import auth, health, jobs, orgs
-from sideline.api.routers import account, api_keys, athletes, datasets, export, invitations, members
+from sideline.api.routers import account, api_keys, athletes, datasets, export, invitations, members, preferences
 from sideline.api.routers import ws
 from sideline.api.routers import files, uploads
-from sideline.api.routers import f1, f1_analysis, f1_predictions, football, football_clips
+from sideline.api.routers import f1, f1_analysis, f1_graphql, f1_predictions, football, football_clips
 from sideline.api.routers import swings, videos
 from sideline.observability import install_observability
 from sideline.storage.db import MAX_OVERFLOW, POOL_SIZE
@@ -33,8 +33,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth, orgs, jobs, account, api_keys, members, invitations, athletes, datasets, export, ws,
-                   uploads, files, football, football_clips, f1, f1_analysis, f1_predictions, videos, swings):
+    for module in (auth, orgs, jobs, account, preferences, api_keys, members, invitations, athletes, datasets, export, ws,
+                   uploads, files, football, football_clips, f1, f1_analysis, f1_predictions, f1_graphql, videos, swings):
         router.include_router(module.router)
     return router
 

@@ -188,6 +188,46 @@ def load_table(session: Session, store: BlobStore, dataset: Dataset, stream: str
     return frame.to_dicts() if frame.height else []
 
 
+# -- read views shared by the REST and GraphQL APIs -----------------------------------------
+
+def replay_state(meta: dict[str, Any]) -> dict[str, Any]:
+    """The latest replay's state as clients see it (a running replay that is paused: ``paused``)."""
+    replay = dict(meta.get("replay") or {"state": "none"})
+    if replay.get("paused") and replay.get("state") == "running":
+        replay["state"] = "paused"
+    return replay
+
+
+def session_summary(dataset: Dataset) -> dict[str, Any]:
+    meta = dataset.meta or {}
+    return dict(id=dataset.id, name=dataset.name, year=meta.get("year"), round=meta.get("round"),
+                session_type=meta.get("session_type"), meeting=meta.get("meeting"), circuit=meta.get("circuit"),
+                starts_at=dataset.starts_at, channel=session_channel(dataset.id), replay=replay_state(meta),
+                has_results=bool(meta.get("results")))
+
+
+def session_detail(dataset: Dataset) -> dict[str, Any]:
+    meta = dataset.meta or {}
+    results = meta.get("results") or {}
+    return dict(**session_summary(dataset), drivers=meta.get("drivers") or [], streams=meta.get("streams") or [],
+                lines=meta.get("lines") or 0, lap=results.get("lap"), total_laps=results.get("total_laps"),
+                fastest_lap=results.get("fastest_lap"), counters=results.get("counters") or {})
+
+
+def session_results(dataset: Dataset, key: str) -> list[dict[str, Any]]:
+    """One of the small result tables kept in ``meta.results`` (classification, stints, penalties)."""
+    return list(((dataset.meta or {}).get("results") or {}).get(key) or [])
+
+
+def load_stints(dataset: Dataset, driver: str | None = None) -> list[dict[str, Any]]:
+    return [r for r in session_results(dataset, "stints") if driver is None or r["driver"] == driver]
+
+
+def load_pit_stops(session: Session, store: BlobStore, dataset: Dataset, driver: str | None = None) -> list[dict[str, Any]]:
+    rows = sorted(load_table(session, store, dataset, PIT_STOPS), key=lambda r: (_number_key(r["driver"]), r["stop"]))
+    return [r for r in rows if driver is None or r["driver"] == driver]
+
+
 def _s(ms: int | None) -> float | None:
     return None if ms is None else ms / 1000
 

@@ -13,6 +13,7 @@ event's ``data``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -42,16 +43,31 @@ class Event:
 
 
 def detect_events(laps: pl.DataFrame, pit_stops: pl.DataFrame, race_control: list[dict[str, Any]],
-                  retirements: list[dict[str, Any]] | None = None) -> list[Event]:
+                  retirements: list[dict[str, Any]] | None = None,
+                  classification: list[dict[str, Any]] | None = None) -> list[Event]:
     """Every event in the tables so far, in time order. ``retirements``: ``driver, retired_lap,
-    note`` (from the classification or the live snapshot)."""
+    note`` (``retirements()``: from the classification or the live snapshot); ``classification``
+    (its rows, once the winner has finished) gives the ``winner`` line."""
     if laps.height == 0:
         return []
     flagged = with_flags(laps)
-    events = [*_overtakes(flagged), *_pit_stops(flagged, pit_stops), *_lap_records(flagged),
-              *_gaps_closing(flagged), *_race_control(race_control), *_strategy(flagged, pit_stops),
-              *_retirements(flagged, retirements or [])]
+    overtakes = _overtakes(flagged)
+    retired = {r["driver"] for r in retirements or []}
+    events = [*overtakes, *_lead_changes(flagged, overtakes, retired), *_pit_stops(flagged, pit_stops),
+              *_lap_records(flagged), *_gaps_closing(flagged), *_race_control(race_control),
+              *_strategy(flagged, pit_stops), *_retirements(flagged, retirements or []),
+              *_winner(flagged, classification or [])]
     return sorted(events, key=lambda e: (e.t, e.id))
+
+
+def retirements(classification: list[dict[str, Any]], drivers: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """``driver, retired_lap, note`` of the retired cars: from the classification's rows when there
+    are any (they carry the reason), else from the live drivers' ``status``."""
+    if classification:
+        return [{"driver": r["driver"], "retired_lap": r["retired_lap"], "note": r.get("retired_note")}
+                for r in classification if r.get("status") == "retired"]
+    return [{"driver": d["number"], "retired_lap": d.get("retired_lap"), "note": None}
+            for d in drivers if d.get("status") == "retired"]
 
 
 def _lap_ref(driver: str, lap: int) -> dict[str, Any]:
@@ -77,6 +93,58 @@ def _overtakes(laps: pl.DataFrame) -> list[Event]:
                   "passed_position": r["position_b"], "gap": round(r["t_end_b"] - r["t_end"], 3)},
             source={"table": "laps", "rows": [_lap_ref(r["driver"], r["lap"]), _lap_ref(r["driver_b"], r["lap"])]}))
     return out
+
+
+def _lead_changes(laps: pl.DataFrame, overtakes: list[Event], retired: set[str]) -> list[Event]:
+    # the first car across the line differs from the lap before, and no overtake at the line told it
+    # (the leader retired, pitted, or lost the place elsewhere): e.g. Bottas's puncture in Baku 2018
+    crossed = laps.filter(pl.col("t_end").is_not_null()).sort("t_end")
+    # the leader of a lap: the car the feed put P1 at its end (the first across the line when none:
+    # a car's line crossing can reach the feed late, e.g. with a puncture)
+    leaders = (crossed.sort(pl.col("position").fill_null(999) != 1, "t_end")
+               .group_by("lap", maintain_order=True).agg(pl.col("driver").first(), pl.col("t_end").first()).sort("lap"))
+    changes = leaders.with_columns(pl.col("driver").shift(1).alias("previous"),
+                                   (pl.col("lap").shift(1) == pl.col("lap") - 1).alias("consecutive")).filter(
+        pl.col("consecutive") & (pl.col("driver") != pl.col("previous")))
+    if changes.height == 0:
+        return []
+    told = {(e.lap, e.drivers[0], e.drivers[1]) for e in overtakes}
+    rows = {(r["driver"], r["lap"]): r for r in crossed.select("driver", "lap", "position", "pit_in", "pit_out").to_dicts()}
+    out = []
+    for r in changes.to_dicts():
+        lap, leader, previous = r["lap"], r["driver"], r["previous"]
+        if (lap, leader, previous) in told:
+            continue
+        theirs = rows.get((previous, lap))
+        if theirs is None:
+            if previous not in retired:
+                continue  # live: not across the line yet; a later run (with their lap) decides
+            cause = "retirement"
+        elif theirs["pit_in"] or theirs["pit_out"]:
+            cause = "pit_stop"
+        else:
+            cause = "overtaken"
+        out.append(Event(
+            id=f"lead_change:{lap}:{leader}:{previous}", kind="lead_change", t=r["t_end"], lap=lap,
+            drivers=(leader, previous),
+            data={"position": 1, "cause": cause, "previous_leader_position": theirs["position"] if theirs else None},
+            source={"table": "laps", "rows": [_lap_ref(leader, lap), _lap_ref(previous, lap - 1)]}))
+    return out
+
+
+def _winner(laps: pl.DataFrame, classification: list[dict[str, Any]]) -> list[Event]:
+    first = next((r for r in classification if r.get("position") == 1 and r.get("status") == "finished"), None)
+    if first is None:
+        return []
+    second = next((r for r in classification if r.get("position") == 2), None)
+    margin = second.get("gap") if second is not None and second.get("status") == "finished" else None
+    ends = laps.filter((pl.col("driver") == first["driver"]) & pl.col("t_end").is_not_null())
+    t = float(ends["t_end"].max()) if ends.height else 0.0
+    drivers = (first["driver"], second["driver"]) if margin is not None else (first["driver"],)
+    return [Event(id=f"winner:{first['laps']}:{first['driver']}", kind="winner", t=t, lap=first["laps"],
+                  drivers=drivers, data={"laps": first["laps"], "grid_position": first.get("grid_position"),
+                                         "margin": margin},
+                  source={"table": "classification", "rows": [{"driver": d} for d in drivers]})]
 
 
 def _pit_stops(laps: pl.DataFrame, pit_stops: pl.DataFrame) -> list[Event]:
@@ -254,6 +322,17 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
                    "That's the end of {a}'s race."),
         "technical": ("{a} retires: {laps_completed} laps completed{note}.", "DNF for {a} after lap {laps_completed}{note}."),
     },
+    "lead_change": {
+        "casual": ("{a} leads the race now{cause_text}!", "New leader: {a}{cause_text}.",
+                   "{a} is in front{cause_text}."),
+        "technical": ("Lap {lap}: {a} takes the lead from {b}{cause_text}.",
+                      "Lead change on lap {lap}: {a} P{position}, {b} {previous_text}."),
+    },
+    "winner": {
+        "casual": ("{a} wins it!", "Victory for {a} after {laps} laps!", "{a} takes the chequered flag first: the win!"),
+        "technical": ("{a} wins: {laps} laps from P{grid_text} on the grid{margin_text}.",
+                      "Race winner {a}, {laps} laps{margin_text}."),
+    },
     "safety_car": {
         "casual": ("Race control: {message_title}.", "{message_title} - the field is neutralised.",
                    "Safety car news: {message_title}."),
@@ -313,6 +392,16 @@ class Phraser:
             fields["message_title"] = data["message"].capitalize()
         if event.kind == "retirement":
             fields["note"] = f" ({data['note'].lower()})" if data.get("note") else ""
+        if event.kind == "lead_change":
+            fields["cause_text"] = {"retirement": f" - {fields['b']} is out", "pit_stop": f" as {fields['b']} pits"
+                                    }.get(data.get("cause"), "")
+            position = data.get("previous_leader_position")
+            fields["previous_text"] = ("out" if data.get("cause") == "retirement"
+                                       else f"P{position}" if position else "behind")
+        if event.kind == "winner":
+            fields["grid_text"] = data.get("grid_position") or "?"
+            fields["margin_text"] = (f", {data['margin']:.3f} s ahead of {fields['b']}"
+                                     if data.get("margin") is not None else "")
         return fields
 
 

@@ -74,18 +74,12 @@ class SessionDetail(SessionSummary):
 
 
 def _replay(meta: dict[str, Any]) -> ReplayOut:
-    replay = dict(meta.get("replay") or {"state": "none"})
-    if replay.get("paused") and replay.get("state") == "running":
-        replay["state"] = "paused"
+    replay = f1_store.replay_state(meta)
     return ReplayOut(**{k: v for k, v in replay.items() if k in ReplayOut.model_fields})
 
 
 def _summary(d: Dataset) -> dict[str, Any]:
-    meta = d.meta or {}
-    return dict(id=d.id, name=d.name, year=meta.get("year"), round=meta.get("round"),
-                session_type=meta.get("session_type"), meeting=meta.get("meeting"), circuit=meta.get("circuit"),
-                starts_at=d.starts_at, channel=f1_store.session_channel(d.id), replay=_replay(meta),
-                has_results=bool(meta.get("results")))
+    return {**f1_store.session_summary(d), "replay": _replay(d.meta or {})}
 
 
 def _can_replay(org: OrgContext) -> None:
@@ -104,11 +98,7 @@ def list_sessions(principal: PrincipalDep, session: SessionDep, page: PageDep) -
 @router.get("/f1/sessions/{session_id}", response_model=SessionDetail)
 def session_detail(session_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> SessionDetail:
     d = f1_store.get_session(session, session_id)
-    meta = d.meta or {}
-    results = meta.get("results") or {}
-    return SessionDetail(**_summary(d), drivers=meta.get("drivers") or [], streams=meta.get("streams") or [],
-                         lines=meta.get("lines") or 0, lap=results.get("lap"), total_laps=results.get("total_laps"),
-                         fastest_lap=results.get("fastest_lap"), counters=results.get("counters") or {})
+    return SessionDetail(**{**f1_store.session_detail(d), "replay": _replay(d.meta or {})})
 
 
 @router.get("/f1/sessions/{session_id}/snapshot")
@@ -129,11 +119,6 @@ def session_snapshot(session_id: uuid.UUID, principal: PrincipalDep, session: Se
     return {**snapshot, "session_id": str(d.id), "channel": f1_store.session_channel(d.id)}
 
 
-def _results(session: Session, session_id: uuid.UUID, key: str) -> list[dict[str, Any]]:
-    d = f1_store.get_session(session, session_id)
-    return list(((d.meta or {}).get("results") or {}).get(key) or [])
-
-
 @router.get("/f1/sessions/{session_id}/laps")
 def session_laps(session_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
                  driver: str | None = Query(None, max_length=20, description="racing number, e.g. 44")) -> dict[str, Any]:
@@ -144,23 +129,20 @@ def session_laps(session_id: uuid.UUID, principal: PrincipalDep, session: Sessio
 @router.get("/f1/sessions/{session_id}/stints")
 def session_stints(session_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
                    driver: str | None = Query(None, max_length=20)) -> dict[str, Any]:
-    rows = _results(session, session_id, "stints")
-    return {"items": [r for r in rows if driver is None or r["driver"] == driver]}
+    return {"items": f1_store.load_stints(f1_store.get_session(session, session_id), driver)}
 
 
 @router.get("/f1/sessions/{session_id}/pit-stops")
 def session_pit_stops(session_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, services: ServicesDep,
                       driver: str | None = Query(None, max_length=20)) -> dict[str, Any]:
     d = f1_store.get_session(session, session_id)
-    rows = f1_store.load_table(session, services.blobs, d, f1_store.PIT_STOPS)
-    rows = sorted(rows, key=lambda r: (f1_store._number_key(r["driver"]), r["stop"]))
-    return {"items": [r for r in rows if driver is None or r["driver"] == driver]}
+    return {"items": f1_store.load_pit_stops(session, services.blobs, d, driver)}
 
 
 @router.get("/f1/sessions/{session_id}/classification")
 def session_classification(session_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
-    return {"items": _results(session, session_id, "classification"),
-            "penalties": _results(session, session_id, "penalties")}
+    d = f1_store.get_session(session, session_id)
+    return {"items": f1_store.session_results(d, "classification"), "penalties": f1_store.session_results(d, "penalties")}
 
 
 @router.get("/f1/sessions/{session_id}/race-control")
@@ -180,6 +162,13 @@ class ImportIn(BaseModel):
 
 class ReplayIn(BaseModel):
     speed: float | None = Field(1.0, description="1 to 100 (times real time), or null: as fast as possible")
+
+
+class LiveIn(BaseModel):
+    source: str = Field("live_signalr", description="live_signalr (F1's own live-timing feed) or openf1")
+    name: str | None = Field(None, max_length=300)
+    round: int | None = None
+    session_key: int | str | None = Field(None, description="openf1 only: a session key or \"latest\" (default)")
 
 
 class ReplayPatch(BaseModel):
@@ -213,6 +202,16 @@ def start_replay(session_id: uuid.UUID, body: ReplayIn, org: OrgWrite, session: 
                  services: ServicesDep) -> JobOut:
     _can_replay(org)
     job = f1_jobs.start_replay(session, org.organisation_id, session_id, f1_jobs.check_speed(body.speed), org.user_id)
+    return _dispatch(session, services, job)
+
+
+@router.post("/orgs/{org_id}/f1/sessions/live", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
+def start_live(org: OrgWrite, session: SessionDep, services: ServicesDep, body: LiveIn | None = None) -> JobOut:
+    """Follow a session live: a new public session fed by an ``f1.live`` job (its id is the job's
+    ``params.session_id``); stop it like a replay."""
+    _can_replay(org)
+    job = f1_jobs.start_live(session, services.blobs, org.organisation_id, (body or LiveIn()).model_dump(),
+                             org.user_id)
     return _dispatch(session, services, job)
 
 

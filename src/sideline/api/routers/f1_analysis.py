@@ -3,8 +3,8 @@ a replay has played so far, so a live page never sees ahead of the race).
 
 ``GET /f1/sessions/{id}/analysis`` (everything) or ``.../analysis/{part}`` (one part: laps,
 positions, gaps, sectors, pace, stints, pit-loss, undercuts); ``GET .../commentary`` (generated
-lines with the data they cite; ``style``, ``favourites``, ``phrase`` = through the configured
-LLM endpoint, template fallback). Any signed-in caller, like the other session reads.
+lines with the data they cite; ``style`` and ``favourites``, by default the caller's preferences;
+``phrase`` = through the configured LLM endpoint, template fallback). Any signed-in caller, like the other session reads.
 ``GET /orgs/{org}/f1/telemetry/{file_id}``: car telemetry of an uploaded CSV (laps, one lap's
 traces, its track map, or two laps compared), for members of the file's organisation.
 """
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from sideline.analytics.motorsport import analysis, commentary, strategy, telemetry
 from sideline.api.deps import OrgRead, PrincipalDep, ServicesDep, SessionDep
+from sideline.api.routers.preferences import load_motorsport
 from sideline.api.schemas import ERROR_RESPONSES
 from sideline.core.timing import LAP_SCHEMA, PIT_STOP_SCHEMA
 from sideline.errors import InvalidInput, NotFound
@@ -47,40 +48,47 @@ class SessionTables:
         stops = f1_store.load_table(session, services.blobs, dataset, f1_store.PIT_STOPS)
         self.pit_stops = pl.DataFrame(stops, schema=PIT_STOP_SCHEMA) if stops else pl.DataFrame(schema=PIT_STOP_SCHEMA)
         self.snapshot = f1_store.load_snapshot(session, services.blobs, dataset) or {}
-        self.laps = self._laps(session, dataset, meta)
-
-    def _laps(self, session: Session, dataset: Dataset, meta: dict[str, Any]) -> pl.DataFrame:
-        t0 = meta.get("t0_utc")
-        origin = dt.datetime.fromisoformat(t0) if t0 else (dataset.starts_at or dataset.created_at)
-        origin = origin if origin.tzinfo else origin.replace(tzinfo=dt.UTC)
-        rows = []
-        for lap in f1_store.load_laps(session, dataset):
-            ts = lap["ts"] if lap["ts"].tzinfo else lap["ts"].replace(tzinfo=dt.UTC)
-            sectors = [*(lap["sectors"] or []), None, None, None][:3]
-            rows.append({"driver": lap["driver"], "lap": lap["lap"], "lap_time": lap["lap_time"],
-                         "sector_1": sectors[0], "sector_2": sectors[1], "sector_3": sectors[2],
-                         "position": lap["position"], "gap_to_leader": None,
-                         "t_end": (ts - origin).total_seconds() + (lap["lap_time"] or 0.0),
-                         "pit_in": lap["pit_in"], "pit_out": lap["pit_out"], "compound": lap["compound"],
-                         "tyre_age": lap["tyre_age"], "track_status": [], "deleted": lap["deleted"],
-                         "personal_best": lap["personal_best"]})
-        laps = pl.DataFrame(rows, schema=LAP_SCHEMA) if rows else pl.DataFrame(schema=LAP_SCHEMA)
-        return analysis.track_status_from_windows(laps, analysis.neutralised_windows(self.race_control))
+        self.laps = analysis.track_status_from_windows(lap_frame(session, dataset),
+                                                       analysis.neutralised_windows(self.race_control))
 
     def grid(self) -> dict[str, int]:
         drivers = (self.snapshot.get("drivers") or {}).values()
         return {d["number"]: d["grid_position"] for d in drivers if d.get("grid_position")}
 
+    def classification(self) -> list[dict[str, Any]]:
+        return self.results.get("classification") or []
+
     def retirements(self) -> list[dict[str, Any]]:
-        rows = self.results.get("classification") or []
-        if rows:
-            return [{"driver": r["driver"], "retired_lap": r["retired_lap"], "note": r.get("retired_note")}
-                    for r in rows if r.get("status") == "retired"]
-        return [{"driver": d["number"], "retired_lap": d.get("retired_lap"), "note": None}
-                for d in (self.snapshot.get("drivers") or {}).values() if d.get("status") == "retired"]
+        return commentary.retirements(self.classification(), (self.snapshot.get("drivers") or {}).values())
 
     def names(self) -> dict[str, str]:
         return {number: d.get("tla") or number for number, d in self.drivers.items()}
+
+    def numbers_of(self, drivers: list[str]) -> set[str]:
+        """Car numbers of drivers given by number or three-letter code (e.g. "44", "HAM")."""
+        by_code = {(d.get("tla") or "").upper(): number for number, d in self.drivers.items() if d.get("tla")}
+        return {by_code.get(d.strip().upper(), d.strip()) for d in drivers if d.strip()}
+
+
+def lap_frame(session: Session, dataset: Dataset) -> pl.DataFrame:
+    """The session's stored laps as ``LAP_SCHEMA`` rows (feed time ``t_end`` rebuilt from the lap
+    start in UTC; no track statuses, no feed gap text)."""
+    meta = dataset.meta or {}
+    t0 = meta.get("t0_utc")
+    origin = dt.datetime.fromisoformat(t0) if t0 else (dataset.starts_at or dataset.created_at)
+    origin = origin if origin.tzinfo else origin.replace(tzinfo=dt.UTC)
+    rows = []
+    for lap in f1_store.load_laps(session, dataset):
+        ts = lap["ts"] if lap["ts"].tzinfo else lap["ts"].replace(tzinfo=dt.UTC)
+        sectors = [*(lap["sectors"] or []), None, None, None][:3]
+        rows.append({"driver": lap["driver"], "lap": lap["lap"], "lap_time": lap["lap_time"],
+                     "sector_1": sectors[0], "sector_2": sectors[1], "sector_3": sectors[2],
+                     "position": lap["position"], "gap_to_leader": None,
+                     "t_end": (ts - origin).total_seconds() + (lap["lap_time"] or 0.0),
+                     "pit_in": lap["pit_in"], "pit_out": lap["pit_out"], "compound": lap["compound"],
+                     "tyre_age": lap["tyre_age"], "track_status": [], "deleted": lap["deleted"],
+                     "personal_best": lap["personal_best"]})
+    return pl.DataFrame(rows, schema=LAP_SCHEMA) if rows else pl.DataFrame(schema=LAP_SCHEMA)
 
 
 def _part(tables: SessionTables, part: str) -> Any:
@@ -128,17 +136,23 @@ def session_analysis_part(session_id: uuid.UUID, part: Part, principal: Principa
 @router.get("/f1/sessions/{session_id}/commentary")
 def session_commentary(
     session_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, services: ServicesDep,
-    style: Literal["casual", "technical"] = "casual",
-    favourites: str | None = Query(None, max_length=200, description="racing numbers, comma-separated: highlighted"),
+    style: Literal["casual", "technical"] | None = Query(None, description="default: the caller's preference"),
+    favourites: str | None = Query(None, max_length=200, description="car numbers or codes, comma-separated, "
+                                   "highlighted; default: the caller's favourite drivers"),
     phrase: bool = Query(False, description="rephrase the newest lines through the configured LLM endpoint"),
     after_t: float | None = Query(None, description="only lines after this session time (s)"),
 ) -> dict[str, Any]:
-    """Commentary lines in time order, each with ``data`` (the numbers it cites) and ``source``
-    (the table rows that caused it). ``llm``: whether an LLM endpoint is configured."""
+    """Commentary lines in time order, each with ``data`` (the numbers it cites), ``source``
+    (the table rows that caused it) and ``highlight`` (about a favourite driver). ``style`` and
+    ``favourites`` default to the caller's preferences (``/me/preferences/motorsport``).
+    ``llm``: whether an LLM endpoint is configured."""
     tables = SessionTables(session, services, f1_store.get_session(session, session_id))
-    events = commentary.detect_events(tables.laps, tables.pit_stops, tables.race_control, tables.retirements())
-    favourite_set = {f.strip() for f in (favourites or "").split(",") if f.strip()}
-    lines = commentary.commentary(events, style, tables.names(), favourite_set)
+    prefs = load_motorsport(session, principal.user_id)
+    style = style or prefs.commentary_style
+    wanted = prefs.favourite_drivers if favourites is None else favourites.split(",")
+    events = commentary.detect_events(tables.laps, tables.pit_stops, tables.race_control, tables.retirements(),
+                                      tables.classification())
+    lines = commentary.commentary(events, style, tables.names(), tables.numbers_of(wanted))
     if after_t is not None:
         lines = [line for line in lines if line["t"] > after_t]
     settings = commentary_llm.settings_from_env()

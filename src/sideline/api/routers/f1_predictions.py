@@ -80,9 +80,14 @@ def train_model(body: TrainIn, org: OrgWrite, session: SessionDep, services: Ser
 def session_win_probability(session_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
                             services: ServicesDep) -> dict[str, Any]:
     """Win probability per driver after every lap (lap 0: the pre-race prior), from the stored feed."""
+    return win_probability(session, services, f1_store.get_session(session, session_id))
+
+
+def win_probability(session, services, dataset) -> dict[str, Any]:
+    """A session's win-probability timeline (the REST and GraphQL answer), cached in the process
+    per session, feed and model version."""
     from sideline.analytics.motorsport.prediction.in_race import win_probability_timeline
 
-    dataset = f1_store.get_session(session, session_id)
     meta = dataset.meta or {}
     latest = f1_models.list_models(services.blobs)
     key = (str(dataset.id), str((meta.get("source") or {}).get("fingerprint")),
@@ -94,7 +99,7 @@ def session_win_probability(session_id: uuid.UUID, principal: PrincipalDep, sess
     laps, snapshot = f1_models.replay_laps(feed)
     total = snapshot["session"].get("total_laps") or (int(laps["lap"].max()) if laps.height else None)
     if not total:
-        raise InvalidInput(f"F1 session {session_id}: the feed has no laps to predict from")
+        raise InvalidInput(f"F1 session {dataset.id}: the feed has no laps to predict from")
     prior, source = f1_models.session_prior(snapshot, meta.get("year"), meta.get("round"), services.blobs)
     timeline = win_probability_timeline(laps, int(total), prior)
     by_lap: dict[int, dict[str, float]] = {}

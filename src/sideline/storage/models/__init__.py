@@ -5,6 +5,7 @@ from .datasets import Dataset, FramePart, Visibility
 from .football import Clip
 from .files import FileStatus, StoredFile
 from .jobs import FINISHED_STATES, Job, JobState, JobStep
+from .preferences import UserPreference
 from .tenancy import ROLE_RANK, ApiKey, Athlete, Invitation, Membership, Organisation, PasswordReset, Role, User
 from .timeseries import PARTITIONED_TABLES, Lap, Metric, Sample
 
@@ -12,5 +13,5 @@ __all__ = [
     "Base", "utcnow", "Clip", "Dataset", "FramePart", "Visibility", "FileStatus", "StoredFile",
     "FINISHED_STATES", "Job", "JobState", "JobStep", "ROLE_RANK", "ApiKey", "Athlete",
     "Invitation", "Membership", "Organisation", "PasswordReset", "Role", "User",
-    "PARTITIONED_TABLES", "Lap", "Metric", "Sample",
+    "PARTITIONED_TABLES", "Lap", "Metric", "Sample", "UserPreference",
 ]

@@ -1,73 +1,83 @@
-// The generated commentary of a session, polled while it plays: preferences (style, favourite
-// drivers highlighted, broadcast delay, LLM phrasing) are kept in this browser; each line shows
-// what caused it (its data and source rows) on hover.
-import { useEffect, useRef, useState } from "react";
+// The generated commentary of a session. During a replay the lines come pushed on the session's
+// channel (in the snapshot and `commentary` events, both styles in each line); a session played
+// before (or by a server that does not push) falls back to one fetch of the REST endpoint.
+// Lines about favourite drivers are highlighted; each line shows what caused it on hover.
+import { useEffect, useMemo, useRef, useState } from "react";
 import { errorMessage } from "../../api/client";
 import { getCommentary, type CommentaryLine } from "./analysisApi";
-import { loadPrefs, savePrefs, visibleLines, type CommentaryPrefs } from "./commentaryPrefs";
+import type { CommentaryStyle } from "./commentaryPrefs";
+import type { PushedLine } from "./timing";
 
-const POLL_MS = 3000;
+const PHRASE_EVERY_MS = 3000;
 
-export function CommentaryFeed({ sessionId }: { sessionId: string }) {
-  const [prefs, setPrefs] = useState<CommentaryPrefs>(() => loadPrefs());
-  const [lines, setLines] = useState<CommentaryLine[]>([]);
+export function CommentaryFeed({ sessionId, pushed, style, favourites, phrase, onPhrase }: {
+  sessionId: string;
+  pushed: PushedLine[] | undefined;
+  style: CommentaryStyle;
+  favourites: Set<string>;
+  phrase: boolean;
+  onPhrase(on: boolean): void;
+}) {
+  const [fetched, setFetched] = useState<CommentaryLine[] | null>(null);
+  const [phrased, setPhrased] = useState<Map<string, string>>(new Map());
   const [error, setError] = useState<string | null>(null);
-  const [now, setNow] = useState(Date.now());
-  const firstSeen = useRef(new Map<string, number>());
+  const lastPhrase = useRef(0);
+  const hasPushed = pushed !== undefined;
 
+  // Fallback: nothing pushed for this session, fetch what its stored tables say.
   useEffect(() => {
+    if (hasPushed) return;
     let stop = false;
-    const poll = async () => {
-      try {
-        const body = await getCommentary(sessionId, { style: prefs.style, favourites: prefs.favourites.join(","), phrase: prefs.phrase });
-        if (stop) return;
-        const t = Date.now();
-        for (const line of body.items) if (!firstSeen.current.has(line.id)) firstSeen.current.set(line.id, t);
-        setLines(body.items);
-        setError(null);
-      } catch (err) {
-        if (!stop) setError(errorMessage(err));
-      }
-      if (!stop) setNow(Date.now());
-    };
-    void poll();
-    const timer = setInterval(() => void poll(), POLL_MS);
-    return () => { stop = true; clearInterval(timer); };
-  }, [sessionId, prefs.style, prefs.favourites, prefs.phrase]);
+    getCommentary(sessionId, { style, favourites: "", phrase }).then(
+      (body) => { if (!stop) { setFetched(body.items); setError(null); } },
+      (err) => { if (!stop) setError(errorMessage(err)); },
+    );
+    return () => { stop = true; };
+  }, [sessionId, hasPushed, style, phrase]);
 
-  const update = (change: Partial<CommentaryPrefs>) => {
-    const next = { ...prefs, ...change };
-    savePrefs(next);
-    setPrefs(next);
-  };
-  const shown = visibleLines(lines, firstSeen.current, now, prefs.delayS);
+  // LLM phrasing of pushed lines: the REST endpoint rephrases the newest ones; at most every few seconds.
+  const pushedCount = pushed?.length ?? 0;
+  useEffect(() => {
+    if (!phrase || !hasPushed || pushedCount === 0) return;
+    let stop = false;
+    const wait = Math.max(0, lastPhrase.current + PHRASE_EVERY_MS - Date.now());
+    const timer = setTimeout(() => {
+      lastPhrase.current = Date.now();
+      getCommentary(sessionId, { style, favourites: "", phrase: true }).then((body) => {
+        if (stop) return;
+        setPhrased((old) => {
+          const next = new Map(old);
+          for (const line of body.items) if (line.phrased_by === "llm") next.set(`${style}:${line.id}`, line.text);
+          return next;
+        });
+      }, () => undefined);
+    }, wait);
+    return () => { stop = true; clearTimeout(timer); };
+  }, [sessionId, phrase, hasPushed, pushedCount, style]);
+
+  const shown = useMemo(() => {
+    const lines: (PushedLine | CommentaryLine)[] = pushed ?? fetched ?? [];
+    return lines
+      .map((line) => ({
+        ...line,
+        text: phrased.get(`${style}:${line.id}`) ?? ("texts" in line && line.texts ? line.texts[style] ?? line.text : line.text),
+        highlight: line.drivers.some((d) => favourites.has(d)),
+      }))
+      .sort((a, b) => b.t - a.t);
+  }, [pushed, fetched, phrased, style, favourites]);
 
   return (
     <div className="card" data-testid="f1-commentary">
       <h3>Commentary</h3>
-      <div className="small" style={{ display: "flex", gap: "0.5rem", flexWrap: "wrap", marginBottom: "0.5rem" }}>
-        <select value={prefs.style} onChange={(e) => update({ style: e.target.value === "technical" ? "technical" : "casual" })} data-testid="f1-commentary-style">
-          <option value="casual">casual</option>
-          <option value="technical">technical</option>
-        </select>
-        <label>
-          favourites{" "}
-          <input size={8} placeholder="44,16" defaultValue={prefs.favourites.join(",")}
-            onBlur={(e) => update({ favourites: e.target.value.split(",").map((f) => f.trim()).filter(Boolean) })} />
-        </label>
-        <label>
-          delay s{" "}
-          <input type="number" min={0} max={300} style={{ width: "4rem" }} value={prefs.delayS}
-            onChange={(e) => update({ delayS: Math.max(0, Math.min(300, Number(e.target.value) || 0)) })} />
-        </label>
-        <label><input type="checkbox" checked={prefs.phrase} onChange={(e) => update({ phrase: e.target.checked })} /> LLM</label>
-      </div>
+      <label className="small">
+        <input type="checkbox" checked={phrase} onChange={(e) => onPhrase(e.target.checked)} /> LLM phrasing
+      </label>
       {error && <p className="error-text small">{error}</p>}
       <ol style={{ listStyle: "none", padding: 0, margin: 0, maxHeight: "24rem", overflowY: "auto" }}>
         {shown.map((line) => (
-          <li key={line.id} className="small" data-testid="f1-commentary-line"
+          <li key={line.id} className="small" data-testid="f1-commentary-line" data-highlight={line.highlight || undefined}
             title={`${line.source.table}: ${JSON.stringify(line.source.rows)}\n${JSON.stringify(line.data)}`}
-            style={{ padding: "0.2rem 0", fontWeight: line.highlight ? 700 : 400 }}>
+            style={{ padding: "0.2rem 0", fontWeight: line.highlight ? 700 : 400, background: line.highlight ? "var(--favourite-bg, rgba(255, 196, 0, 0.18))" : undefined }}>
             <span className="muted">L{line.lap ?? "–"} </span>{line.text}
           </li>
         ))}

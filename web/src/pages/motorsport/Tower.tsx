@@ -33,7 +33,7 @@ export function TrackStatusBanner({ status, message }: { status: string; message
   );
 }
 
-export function TimingTower({ snapshot }: { snapshot: Snapshot }) {
+export function TimingTower({ snapshot, favourites = new Set() }: { snapshot: Snapshot; favourites?: Set<string> }) {
   const drivers = runningOrder(snapshot);
   return (
     <div className="table-wrap">
@@ -46,8 +46,10 @@ export function TimingTower({ snapshot }: { snapshot: Snapshot }) {
         <tbody>
           {drivers.map((d) => {
             const out = d.status === "retired" || d.status === "disqualified";
+            const favourite = favourites.has(d.number);
             return (
-              <tr key={d.number} data-testid="f1-tower-row" data-driver={d.number} style={out ? { opacity: 0.5 } : undefined}>
+              <tr key={d.number} data-testid="f1-tower-row" data-driver={d.number} data-favourite={favourite || undefined}
+                style={{ opacity: out ? 0.5 : undefined, background: favourite ? "var(--favourite-bg, rgba(255, 196, 0, 0.18))" : undefined, fontWeight: favourite ? 600 : undefined }}>
                 <td data-testid="f1-position">{d.position ?? ""}</td>
                 <td>
                   <span style={{ display: "inline-block", width: 4, height: "1em", marginRight: 6, background: d.team_colour ?? "#999", verticalAlign: "middle" }} />

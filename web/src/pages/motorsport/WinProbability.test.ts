@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { winSeries, type WinProbability } from "./WinProbability";
+import { pushedTimeline, winSeries, type WinProbability } from "./WinProbability";
 
 const data: WinProbability = {
   session_id: "s",
@@ -24,5 +24,16 @@ describe("winSeries", () => {
     expect(series[1].points).toEqual([[0, 49], [1, 60]]);
     expect(series[1].colour).toBe("#888");
     expect(winSeries(data, null)[1].points.at(-1)).toEqual([2, 0]);
+  });
+
+  it("draws the pushed points in lap order with the snapshot's drivers", () => {
+    const pushed = [
+      { lap: 1, prior: "grid", probabilities: { "44": 0.4, "77": 0.6 } },
+      { lap: 0, prior: "grid", probabilities: { "44": 0.5, "77": 0.5 } },
+    ];
+    const timeline = pushedTimeline("s", pushed, data.drivers, 51);
+    expect(timeline.laps.map((l) => l.lap)).toEqual([0, 1]);
+    expect(timeline.prior).toBe("grid");
+    expect(winSeries(timeline, null)[1].points).toEqual([[0, 50], [1, 60]]);
   });
 });

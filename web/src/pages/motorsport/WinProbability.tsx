@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from "react";
 import { api, call, errorMessage } from "../../api/client";
 import { Alert, Spinner } from "../../components/ui";
 import { LineChart, type ChartSeries } from "./Charts";
+import type { WinPoint } from "./timing";
 
 interface Scores { races: number; log_loss: number; brier: number; top1_accuracy: number }
 export interface ModelSummary {
@@ -43,17 +44,38 @@ export function winSeries(data: WinProbability, upToLap: number | null): ChartSe
     }));
 }
 
-export function WinProbabilityChart({ sessionId, currentLap }: { sessionId: string; currentLap: number | null }) {
-  const [data, setData] = useState<WinProbability | null>(null);
+/** The chart's data from the pushed points (`win_probability` events) and the snapshot's drivers. */
+export function pushedTimeline(sessionId: string, points: WinPoint[], drivers: DriverInfo[], totalLaps: number | null): WinProbability {
+  const laps = [...points].sort((a, b) => a.lap - b.lap).map((p) => ({ lap: p.lap, probabilities: p.probabilities }));
+  return { session_id: sessionId, prior: points[0]?.prior ?? "grid", total_laps: totalLaps, drivers, laps };
+}
+
+type DriverInfo = WinProbability["drivers"][number];
+
+// During a replay the probabilities come pushed on the channel, lap by lap; otherwise (a session
+// played before, or elsewhere) the stored timeline is fetched once and drawn up to the live lap.
+export function WinProbabilityChart({ sessionId, currentLap, pushed, drivers, totalLaps }: {
+  sessionId: string;
+  currentLap: number | null;
+  pushed?: WinPoint[];
+  drivers: DriverInfo[];
+  totalLaps: number | null;
+}) {
+  const [fetched, setFetched] = useState<WinProbability | null>(null);
   const [models, setModels] = useState<ModelSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const hasPushed = pushed !== undefined;
   useEffect(() => {
     let live = true;
-    getWinProbability(sessionId).then((d) => live && setData(d), (e) => live && setError(errorMessage(e)));
+    if (!hasPushed) getWinProbability(sessionId).then((d) => live && setFetched(d), (e) => live && setError(errorMessage(e)));
     listModels().then((m) => live && setModels(m), () => undefined);
     return () => { live = false; };
-  }, [sessionId]);
-  const series = useMemo(() => (data ? winSeries(data, currentLap) : []), [data, currentLap]);
+  }, [sessionId, hasPushed]);
+  const data = useMemo(
+    () => (pushed !== undefined ? pushedTimeline(sessionId, pushed, drivers, totalLaps) : fetched),
+    [pushed, fetched, sessionId, drivers, totalLaps],
+  );
+  const series = useMemo(() => (data ? winSeries(data, pushed !== undefined ? null : currentLap) : []), [data, currentLap, pushed]);
   const model = models.find((m) => m.version === data?.prior) ?? null;
   if (error) return <Alert>{error}</Alert>;
   if (!data) return <Spinner />;

@@ -1,28 +1,39 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PREFS, loadPrefs, savePrefs, visibleLines } from "./commentaryPrefs";
+import { favouriteLine, favouriteNumbers, loadPhrase, parseFavourites, savePhrase } from "./commentaryPrefs";
+import { DelayBuffer } from "./timing";
 
 function memory() {
   const data = new Map<string, string>();
   return { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => void data.set(k, v) };
 }
 
-describe("commentary preferences", () => {
-  it("round-trips and rejects bad values", () => {
-    const storage = memory();
-    expect(loadPrefs(storage)).toEqual(DEFAULT_PREFS);
-    savePrefs({ style: "technical", favourites: ["44"], delayS: 30, phrase: true }, storage);
-    expect(loadPrefs(storage)).toEqual({ style: "technical", favourites: ["44"], delayS: 30, phrase: true });
-    storage.setItem("sideline.f1.commentary", JSON.stringify({ style: "shouty", delayS: -4, favourites: "44" }));
-    expect(loadPrefs(storage)).toEqual(DEFAULT_PREFS);
-    storage.setItem("sideline.f1.commentary", "{not json");
-    expect(loadPrefs(storage)).toEqual(DEFAULT_PREFS);
+describe("motorsport preferences", () => {
+  it("parses favourites by number or code and finds their car numbers", () => {
+    expect(parseFavourites(" 44, ham;16  44 ")).toEqual(["44", "HAM", "16"]);
+    expect(parseFavourites("")).toEqual([]);
+    const drivers = [{ number: "44", tla: "HAM" }, { number: "77", tla: "BOT" }, { number: "16", tla: null }];
+    expect([...favouriteNumbers(["HAM", "16", "bot"], drivers)].sort()).toEqual(["16", "44", "77"]);
+    const lines = [{ id: "a", drivers: ["5"] }, { id: "b", drivers: ["7", "77"] }, { id: "c", drivers: ["44"] }];
+    expect(favouriteLine(lines, new Set(["44", "77"]))?.id).toBe("b");
+    expect(favouriteLine(lines, new Set(["3"]))).toBeNull();
   });
 
-  it("holds lines back by the broadcast delay", () => {
-    const lines = [{ id: "a" }, { id: "b" }, { id: "c" }];
-    const seen = new Map([["a", 0], ["b", 5_000], ["c", 9_000]]);
-    expect(visibleLines(lines, seen, 10_000, 0).map((l) => l.id)).toEqual(["c", "b", "a"]);
-    expect(visibleLines(lines, seen, 10_000, 5).map((l) => l.id)).toEqual(["b", "a"]);
-    expect(visibleLines(lines, seen, 10_000, 20)).toEqual([]);
+  it("keeps the LLM switch in the browser", () => {
+    const storage = memory();
+    expect(loadPhrase(storage)).toBe(false);
+    savePhrase(true, storage);
+    expect(loadPhrase(storage)).toBe(true);
+  });
+
+  it("holds events back by the broadcast delay, in arrival order", () => {
+    const buffer = new DelayBuffer<string>();
+    buffer.push("a", 0);
+    buffer.push("b", 5_000);
+    buffer.push("c", 9_000);
+    expect(buffer.due(10_000, 20)).toEqual([]);
+    expect(buffer.due(10_000, 5)).toEqual(["a", "b"]);
+    expect(buffer.size).toBe(1);
+    expect(buffer.due(10_000, 0)).toEqual(["c"]);
+    expect(buffer.due(10_000, 0)).toEqual([]);
   });
 });

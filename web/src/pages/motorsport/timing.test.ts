@@ -72,6 +72,20 @@ describe("live timing", () => {
     expect(feed.snapshot?.session.lap).toBe(1);
   });
 
+  it("appends pushed commentary and win probability in seq order", () => {
+    const feed = new TimingFeed();
+    feed.load({ ...snapshot(10), commentary: [], win_probability: [] });
+    const line = (id: string) => ({ id, kind: "pit_stop", t: 1, lap: 3, drivers: ["44"], text: id, template: "", data: {}, source: { table: "pit_stops", rows: [] } });
+    feed.event({ seq: 11, event: "commentary", data: { seq: 11, lap: 3, lines: [line("a"), line("b")] } });
+    feed.event({ seq: 12, event: "win_probability", data: { seq: 12, lap: 2, prior: "grid", probabilities: { "44": 0.7, "5": 0.3 } } });
+    feed.event({ seq: 13, event: "commentary", data: { seq: 13, lap: 4, lines: [line("c")] } });
+    expect(feed.snapshot?.commentary?.map((l) => l.id)).toEqual(["a", "b", "c"]);
+    expect(feed.snapshot?.win_probability).toEqual([{ lap: 2, prior: "grid", probabilities: { "44": 0.7, "5": 0.3 } }]);
+    expect(feed.snapshot?.seq).toBe(13);
+    feed.event({ seq: 13, event: "commentary", data: { seq: 13, lap: 4, lines: [line("c")] } }); // a repeat: ignored
+    expect(feed.snapshot?.commentary).toHaveLength(3);
+  });
+
   it("formats lap times and marks bests", () => {
     expect(formatLapTime(105.149)).toBe("1:45.149");
     expect(formatLapTime(62.0)).toBe("1:02.000");

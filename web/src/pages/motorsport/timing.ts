@@ -50,6 +50,29 @@ export interface LapRow {
   lap_time: number | null;
 }
 
+/** A commentary line pushed on the channel (`commentary` events): both styles in `texts`. */
+export interface PushedLine {
+  id: string;
+  kind: string;
+  t: number;
+  lap: number | null;
+  drivers: string[];
+  text: string;
+  texts?: Record<string, string>;
+  template: string;
+  data: Record<string, unknown>;
+  source: { table: string; rows: Record<string, unknown>[] };
+  highlight?: boolean;
+  phrased_by?: string;
+}
+
+/** Win probability per car number after one leader lap (`win_probability` events; lap 0: the prior). */
+export interface WinPoint {
+  lap: number;
+  prior?: string;
+  probabilities: Record<string, number>;
+}
+
 export interface Snapshot {
   seq: number;
   t: number | null;
@@ -70,6 +93,9 @@ export interface Snapshot {
   fastest_lap: LapRow | null;
   classification: Record<string, unknown>[];
   replay?: { state: string; speed: number | null };
+  /** Present when the session was played by a server that pushes commentary (else: fetch it). */
+  commentary?: PushedLine[];
+  win_probability?: WinPoint[];
   [field: string]: unknown;
 }
 
@@ -86,6 +112,17 @@ export function applyEvent(snapshot: Snapshot, event: string, data: Record<strin
     next.replay = { state: String(data.state), speed: (data.speed as number | null) ?? null };
     next.seq = data.seq as number;
     return next;
+  }
+  if (event === "commentary") {
+    snapshot.commentary = [...(snapshot.commentary ?? []), ...((data.lines as PushedLine[] | undefined) ?? [])];
+    snapshot.seq = data.seq as number;
+    return snapshot;
+  }
+  if (event === "win_probability") {
+    const point: WinPoint = { lap: data.lap as number, prior: data.prior as string | undefined, probabilities: data.probabilities as Record<string, number> };
+    snapshot.win_probability = [...(snapshot.win_probability ?? []).filter((p) => p.lap !== point.lap), point];
+    snapshot.seq = data.seq as number;
+    return snapshot;
   }
   switch (data.kind) {
     case "driver": {
@@ -159,6 +196,34 @@ export class TimingFeed {
   private hold(item: ChannelEvent) {
     if (this.pending.length >= MAX_PENDING) this.pending = [];
     this.pending.push(item);
+  }
+}
+
+/**
+ * Holds channel events back by a delay (to line the page up with a TV broadcast that runs behind
+ * the live timing): `push` stamps each with its arrival time, `due` hands back those that have
+ * waited `delayS` seconds, in arrival order. With no delay, everything is due at once.
+ */
+export class DelayBuffer<T> {
+  private queue: { at: number; item: T }[] = [];
+
+  push(item: T, nowMs: number): void {
+    this.queue.push({ at: nowMs, item });
+  }
+
+  due(nowMs: number, delayS: number): T[] {
+    const cutoff = nowMs - delayS * 1000;
+    let n = 0;
+    while (n < this.queue.length && this.queue[n].at <= cutoff) n += 1;
+    return this.queue.splice(0, n).map((entry) => entry.item);
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  clear(): void {
+    this.queue = [];
   }
 }
 
