@@ -264,7 +264,7 @@ def shared_tennis_pose(tennis_pose_cache, monkeypatch):
     return clip
 
 
-def test_tennis_clip_end_to_end(client, account, other_account, shared_tennis_pose):
+def test_tennis_clip_end_to_end(client, account, other_account, services, shared_tennis_pose):
     h = account.headers
     athlete = client.post(account.url("/athletes"), headers=h, json={"name": "Server", "sport": "tennis"}).json()
     job = analyse(client, account, upload(client, account, shared_tennis_pose), sport="tennis", athlete_id=athlete["id"],
@@ -281,7 +281,7 @@ def test_tennis_clip_end_to_end(client, account, other_account, shared_tennis_po
     assert stroke["type"] == label["type"] and abs(stroke["time_s"] - label["contact_s"]) <= TENNIS_LABELS["tolerance_s"]
     assert stroke["speed_m_s"] == pytest.approx(stroke["speed_torso_s"] * 0.288 * 1.8, rel=1e-3)
     assert stroke["stance"] is None and stroke["trunk_rotation_deg"] > 0 and stroke["reasons"]
-    assert swing["cues"] == []  # one serve: nothing of its kind to compare it with
+    assert swing["cues"] == [] and swing["units"] == "metric"  # one serve: nothing of its kind to compare it with
     listing = client.get(account.url("/swings"), headers=h).json()["items"]
     assert listing[0]["strokes"]["serve"] == 1
 
@@ -297,6 +297,49 @@ def test_tennis_clip_end_to_end(client, account, other_account, shared_tennis_po
     progress = client.get(account.url(f"/athletes/{athlete['id']}/swing-progress"), headers=h).json()
     assert [p["swing_id"] for p in progress] == [swing_id] and progress[0]["tempo_ratio"] is None
     assert client.get(other_account.url(f"/swings/{swing_id}"), headers=other_account.headers).status_code == 404
+    check_cue_units(client, account, services, swing_id)
+
+
+def check_cue_units(client, account, services, swing_id: str) -> None:
+    """A user who chose imperial units reads speed cues in mph, worded anew from the stored cue's
+    fields; the stored swing keeps its metric cues, a query parameter overrides the preference and a
+    colleague's default stays metric. The stored swing is the analysed clip's copy with the figures
+    and cues of a synthetic three-forehand rally (the serve clip has one stroke, so no speed cue)."""
+    from sideline.analytics.swing.feedback import tennis_cues
+    from sideline.analytics.swing.tennis import analyse_strokes
+    from sideline.storage import swings
+    from sideline.storage.models import Dataset
+    from tests.conftest import create_account
+    from tests.swing import tennis_synthetic as ts
+
+    t = np.arange(0, 6.5, 1 / 60)
+    rally = ts.combine(t, [(0.0, 2.1, ts.forehand(t, contact=1.0, swing_s=0.2)),
+                           (2.1, 4.1, ts.forehand(t, contact=3.0, swing_s=0.2)),
+                           (4.1, 6.5, ts.forehand(t, contact=5.0, swing_s=0.35))])
+    analysis = analyse_strokes(ts.project(rally, t, view="behind", elevation_deg=0.0), metres_per_torso=0.5)
+    cues = [c.to_json() for c in tennis_cues(analysis)]
+    with services.db.session() as s:
+        original = s.get(Dataset, uuid.UUID(swing_id))
+        meta = dict(original.meta, metrics=analysis.to_json(), cues=cues)
+        rally_id = swings.save_swing(s, services.blobs, account.org_id, swings.load_pose(s, services.blobs, original),
+                                     name="rally", meta=meta).id
+    url, h = account.url(f"/swings/{rally_id}"), account.headers
+    assert client.get(url, headers=h).json()["cues"] == cues  # metric: as stored
+    assert client.put("/api/v1/me/preferences/display", headers=h, json={"units": "imperial"}).status_code == 200
+    swing = client.get(url, headers=h).json()
+    [speed] = [c for c in cues if c["metric"] == "racket_wrist_speed"]
+    [mph] = [c for c in swing["cues"] if c["metric"] == "racket_wrist_speed"]
+    value, usual = speed["value"] / 0.44704, speed["reference"] / 0.44704  # 1 mph = 0.44704 m/s exactly
+    assert swing["units"] == "imperial" and mph["unit"] == "mph" and mph["value"] == pytest.approx(value, abs=0.006)
+    assert mph["message"] == (f"Forehand 3 at {speed['time_s']:.2f} s: racket-wrist speed {value:.1f} mph against "
+                              f"{usual:.1f} mph on your other forehands: accelerate through contact.")
+    assert swing["tennis"]["strokes"][2]["speed_m_s"] == analysis.to_json()["strokes"][2]["speed_m_s"]  # figures: SI
+    assert client.get(url, headers=h, params={"units": "metric"}).json()["cues"] == cues
+    assert client.get(url, headers=h, params={"units": "cubits"}).status_code == 422
+    colleague = create_account(client, services, org_id=account.org_id)
+    assert client.get(url, headers=colleague.headers).json()["cues"] == cues
+    with services.db.session() as s:
+        assert s.get(Dataset, rally_id).meta["cues"] == cues  # the stored swing is unchanged
 
 
 def test_a_tennis_clip_without_a_stroke_is_refused():

@@ -221,3 +221,33 @@ def test_near_and_far_player_choice():
     k, chosen = far_player(samples)
     assert chosen.centre()[0] == pytest.approx(samples[k][1].centre()[0]) and chosen is samples[k][1]
     assert far_player([[near]]) is None
+
+
+def test_speed_cues_in_imperial_units_are_worded_anew_from_their_fields():
+    from sideline.analytics.swing.feedback import cues_in_units, tennis_cues
+
+    t = np.arange(0, 6.5, 1 / 60)
+    rally = ts.combine(t, [(0.0, 2.1, ts.forehand(t, contact=1.0, swing_s=0.2)),
+                           (2.1, 4.1, ts.forehand(t, contact=3.0, swing_s=0.2)),
+                           (4.1, 6.5, ts.forehand(t, contact=5.0, swing_s=0.35))])  # a slower swing: a speed cue
+    analysis = analyse_strokes(ts.project(rally, t, view="behind", elevation_deg=0.0), metres_per_torso=0.5)
+    strokes = analysis.to_json()["strokes"]
+    slow = analysis.strokes[2]
+    for junior in (False, True):
+        stored = [c.to_json() for c in tennis_cues(analysis, junior=junior)]
+        [speed] = [c for c in stored if c["metric"] == "racket_wrist_speed"]
+        assert speed["unit"] == "m/s" and speed["value"] == pytest.approx(slow.speed_m_s, abs=0.005)
+        assert cues_in_units(stored, "metric", junior=junior, strokes=strokes) == stored
+        imperial = cues_in_units(stored, "imperial", junior=junior, strokes=strokes)
+        [mph] = [c for c in imperial if c["metric"] == "racket_wrist_speed"]
+        value, usual = speed["value"] / 0.44704, speed["reference"] / 0.44704  # 1 mph = 0.44704 m/s exactly
+        assert mph["unit"] == "mph" and mph["value"] == pytest.approx(value, abs=0.006)
+        assert mph["reference"] == pytest.approx(usual, abs=0.006) and mph["frame"] == speed["frame"]
+        expected = (f"This forehand (5.00 s) was slower than your others ({value:.1f} against {usual:.1f} mph). "
+                    "Swing through the ball all the way." if junior else
+                    f"Forehand 3 at 5.00 s: racket-wrist speed {value:.1f} mph against {usual:.1f} mph on your other "
+                    "forehands: accelerate through contact.")
+        assert mph["message"] == expected
+        assert [c for c in imperial if c is not mph] == [c for c in stored if c is not speed]  # degrees stay
+    with pytest.raises(ValueError, match="units must be one of metric, imperial"):
+        cues_in_units([], "nautical")

@@ -234,6 +234,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/preferences/motorsport": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Motorsport Preferences */
+        get: operations["get_motorsport_preferences_api_v1_me_preferences_motorsport_get"];
+        /**
+         * Put Motorsport Preferences
+         * @description Replace the motorsport preferences (fields left out take their defaults).
+         */
+        put: operations["put_motorsport_preferences_api_v1_me_preferences_motorsport_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/preferences/display": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Display Preferences */
+        get: operations["get_display_preferences_api_v1_me_preferences_display_get"];
+        /**
+         * Put Display Preferences
+         * @description Replace the display preferences (units; fields left out take their defaults).
+         */
+        put: operations["put_display_preferences_api_v1_me_preferences_display_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/api-keys": {
         parameters: {
             query?: never;
@@ -1202,8 +1244,10 @@ export interface paths {
         };
         /**
          * Session Commentary
-         * @description Commentary lines in time order, each with ``data`` (the numbers it cites) and ``source``
-         *     (the table rows that caused it). ``llm``: whether an LLM endpoint is configured.
+         * @description Commentary lines in time order, each with ``data`` (the numbers it cites), ``source``
+         *     (the table rows that caused it) and ``highlight`` (about a favourite driver). ``style`` and
+         *     ``favourites`` default to the caller's preferences (``/me/preferences/motorsport``).
+         *     ``llm``: whether an LLM endpoint is configured.
          */
         get: operations["session_commentary_api_v1_f1_sessions__session_id__commentary_get"];
         put?: never;
@@ -1342,6 +1386,26 @@ export interface paths {
         put?: never;
         /** Create Video */
         post: operations["create_video_api_v1_orgs__org_id__videos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/video-detectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Detectors
+         * @description The detectors this server can run, and the organisation's uploaded .onnx files (YOLO exports).
+         */
+        get: operations["list_detectors_api_v1_orgs__org_id__video_detectors_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2180,6 +2244,12 @@ export interface components {
             cues: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Units
+             * @description The units the cues are worded in
+             * @enum {string}
+             */
+            units: "metric" | "imperial";
         };
         /** DatasetIn */
         DatasetIn: {
@@ -2250,6 +2320,30 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** DetectorOption */
+        DetectorOption: {
+            /**
+             * Value
+             * @description What to send as VideoIn.detector
+             */
+            value: string;
+            /** Label */
+            label: string;
+            /** Available */
+            available: boolean;
+            /** Note */
+            note?: string | null;
+        };
+        /** DisplayPreferences */
+        DisplayPreferences: {
+            /**
+             * Units
+             * @description lengths and speeds in metric (cm, m, m/s) or imperial (inches, feet, mph) units
+             * @default metric
+             * @enum {string}
+             */
+            units: "metric" | "imperial";
         };
         /** DriverOut */
         DriverOut: {
@@ -2705,6 +2799,26 @@ export interface components {
                     [key: string]: number;
                 };
             } | null;
+        };
+        /** MotorsportPreferences */
+        MotorsportPreferences: {
+            /**
+             * Commentary Style
+             * @default casual
+             * @enum {string}
+             */
+            commentary_style: "casual" | "technical";
+            /**
+             * Favourite Drivers
+             * @description car numbers ("44") or three-letter codes ("HAM"); codes are kept upper-case
+             */
+            favourite_drivers?: string[];
+            /**
+             * Broadcast Delay S
+             * @description seconds the live page holds updates back
+             * @default 0
+             */
+            broadcast_delay_s: number;
         };
         /** NeighbourOut */
         NeighbourOut: {
@@ -3399,6 +3513,12 @@ export interface components {
             cues: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Units
+             * @description The units the cues are worded in
+             * @enum {string}
+             */
+            units: "metric" | "imperial";
             /** Video */
             video: {
                 [key: string]: unknown;
@@ -3525,6 +3645,13 @@ export interface components {
              * @enum {string}
              */
             team: "home" | "away" | "other";
+            /**
+             * Role
+             * @description From kits that match neither team (goalkeeper, official); editable
+             * @default player
+             * @enum {string}
+             */
+            role: "player" | "goalkeeper" | "official";
             /** Name */
             name: string | null;
             /** Athlete Id */
@@ -3546,6 +3673,8 @@ export interface components {
             name?: string | null;
             /** Team */
             team?: ("home" | "away" | "other") | null;
+            /** Role */
+            role?: ("player" | "goalkeeper" | "official") | null;
             /** Athlete Id */
             athlete_id?: string | null;
             /**
@@ -3671,10 +3800,10 @@ export interface components {
             name?: string | null;
             /**
              * Detector
+             * @description nanodet | centernet | centernet_tiled | yolox_nano (downloaded on first use) | onnx:<file id> (your YOLO/YOLOX export, uploaded as a file) | ultralytics[:weights] (optional extra); GET /video-detectors lists what this server offers
              * @default centernet
-             * @enum {string}
              */
-            detector: "nanodet" | "centernet" | "centernet_tiled";
+            detector: string;
             /**
              * Max Frames
              * @description Analyse only the first frames
@@ -4805,6 +4934,274 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_motorsport_preferences_api_v1_me_preferences_motorsport_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MotorsportPreferences"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_motorsport_preferences_api_v1_me_preferences_motorsport_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MotorsportPreferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MotorsportPreferences"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_display_preferences_api_v1_me_preferences_display_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisplayPreferences"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_display_preferences_api_v1_me_preferences_display_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisplayPreferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisplayPreferences"];
                 };
             };
             /** @description Bad request */
@@ -9852,8 +10249,9 @@ export interface operations {
     session_commentary_api_v1_f1_sessions__session_id__commentary_get: {
         parameters: {
             query?: {
-                style?: "casual" | "technical";
-                /** @description racing numbers, comma-separated: highlighted */
+                /** @description default: the caller's preference */
+                style?: ("casual" | "technical") | null;
+                /** @description car numbers or codes, comma-separated, highlighted; default: the caller's favourite drivers */
                 favourites?: string | null;
                 /** @description rephrase the newest lines through the configured LLM endpoint */
                 phrase?: boolean;
@@ -10506,6 +10904,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VideoDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (also for other organisations' ids) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_detectors_api_v1_orgs__org_id__video_detectors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetectorOption"][];
                 };
             };
             /** @description Bad request */
@@ -11899,7 +12364,10 @@ export interface operations {
     };
     get_swing_api_v1_orgs__org_id__swings__swing_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description metric or imperial cue texts; default: the caller's display preference */
+                units?: ("metric" | "imperial") | null;
+            };
             header?: never;
             path: {
                 swing_id: string;
@@ -12104,6 +12572,8 @@ export interface operations {
             query?: {
                 /** @description The swing to compare against (required) */
                 reference_id?: string | null;
+                /** @description metric or imperial cue texts; default: the caller's display preference */
+                units?: ("metric" | "imperial") | null;
             };
             header?: never;
             path: {

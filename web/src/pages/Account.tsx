@@ -4,6 +4,7 @@ import { api, call, errorMessage } from "../api/client";
 import { tokenStore } from "../api/auth";
 import { Alert, PageHeader } from "../components/ui";
 import { MIN_PASSWORD_LENGTH, passwordProblem } from "../lib/password";
+import type { Units } from "../lib/units";
 import { useSession } from "../state/session";
 
 function ChangePassword({ email }: { email: string }) {
@@ -82,6 +83,40 @@ function ChangePassword({ email }: { email: string }) {
   );
 }
 
+/** Display units, stored on the server for the user (every browser) and applied at once. */
+function UnitsSetting() {
+  const { units, saveUnits } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function choose(next: Units) {
+    setBusy(true);
+    setError(null);
+    try {
+      await saveUnits(next);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="card">
+      <h2>Units</h2>
+      {error && <Alert onDismiss={() => setError(null)}>{error}</Alert>}
+      <label className="field">
+        <span>Lengths and speeds</span>
+        <select value={units} disabled={busy} onChange={(e) => void choose(e.target.value as Units)} data-testid="account-units">
+          <option value="metric">metric (cm, m, m/s)</option>
+          <option value="imperial">imperial (inches, feet, mph)</option>
+        </select>
+        <span className="muted small">Used by the swing pages and their coaching cues. Angles and times are the same in both.</span>
+      </label>
+    </div>
+  );
+}
+
 /** "/account": the signed-in user's own settings. */
 export function AccountPage() {
   const { me, meError, reloadMe } = useSession();
@@ -115,6 +150,7 @@ export function AccountPage() {
           </dd>
         </dl>
       </div>
+      <UnitsSetting />
       <ChangePassword email={me?.email ?? ""} />
     </section>
   );

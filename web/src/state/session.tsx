@@ -4,6 +4,7 @@ import { api, call, errorMessage, freshAccessToken, login as apiLogin, logout as
 import { tokenStore } from "../api/auth";
 import type { Me, Organisation } from "../api/types";
 import { LiveConnection, liveUrl, type LiveStatus } from "../lib/live";
+import { DEFAULT_UNITS, type Units } from "../lib/units";
 
 interface SessionValue {
   loggedIn: boolean;
@@ -16,6 +17,9 @@ interface SessionValue {
   login(email: string, password: string): Promise<void>;
   logout(): void;
   live: LiveConnection | null;
+  /** Display units (`/me/preferences/display`), read once after login; metric until then. */
+  units: Units;
+  saveUnits(units: Units): Promise<void>;
 }
 
 const SessionContext = createContext<SessionValue | null>(null);
@@ -37,6 +41,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [orgs, setOrgs] = useState<Organisation[] | null>(null);
   const [orgsError, setOrgsError] = useState<string | null>(null);
   const [live, setLive] = useState<LiveConnection | null>(null);
+  const [units, setUnits] = useState<Units>(DEFAULT_UNITS);
 
   useEffect(() => tokenStore.subscribe((tokens) => setLoggedIn(tokens !== null)), []);
 
@@ -65,10 +70,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setOrgs(null);
       setMeError(null);
       setOrgsError(null);
+      setUnits(DEFAULT_UNITS);
       return;
     }
     void reloadMe();
     void reloadOrgs();
+    // A failed read leaves metric: the pages still work, and the account page shows errors on save.
+    void call(api.GET("/api/v1/me/preferences/display")).then((prefs) => setUnits(prefs.units), () => undefined);
     const connection = new LiveConnection({
       url: async () => {
         const token = await freshAccessToken(60);
@@ -90,9 +98,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     await apiLogin(email, password);
   }, []);
 
+  const saveUnits = useCallback(async (next: Units) => {
+    const saved = await call(api.PUT("/api/v1/me/preferences/display", { body: { units: next } }));
+    setUnits(saved.units);
+  }, []);
+
   const value = useMemo<SessionValue>(
-    () => ({ loggedIn, me, meError, orgs, orgsError, reloadOrgs, reloadMe, login, logout: apiLogout, live }),
-    [loggedIn, me, meError, orgs, orgsError, reloadOrgs, reloadMe, login, live],
+    () => ({ loggedIn, me, meError, orgs, orgsError, reloadOrgs, reloadMe, login, logout: apiLogout, live, units, saveUnits }),
+    [loggedIn, me, meError, orgs, orgsError, reloadOrgs, reloadMe, login, live, units, saveUnits],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -3,7 +3,8 @@
 Every cue comes from one measurement and cites it: the metric, the athlete's value, the
 reference value (a typical range, or the compared swing's value) and the frame where it shows.
 No measurement (NaN, or an angle the camera view cannot see) means no cue. ``junior=True``
-words the same cues for players under 16.
+words the same cues for players under 16. Cues are worded in metric units; ``cues_in_units``
+words stored cues anew in imperial units for display.
 """
 
 from __future__ import annotations
@@ -241,11 +242,71 @@ def tennis_cues(analysis, *, junior: bool = False) -> list[Cue]:
                     unit_value, unit_usual, unit = stroke.speed_m_s, usual * analysis.metres_per_torso, "m/s"
                 cues.append(_tennis_cue(
                     junior, f"tennis_speed_{stroke.index}", "racket_wrist_speed", unit_value, unit_usual, unit, stroke,
-                    f"{name.capitalize()} at {stroke.time_s:.2f} s: racket-wrist speed {unit_value:.1f} {unit} against "
-                    f"{unit_usual:.1f} {unit} on your other {stroke.type}s: accelerate through contact.",
-                    f"This {stroke.type} ({stroke.time_s:.2f} s) was slower than your others ({unit_value:.1f} against "
-                    f"{unit_usual:.1f} {unit}). Swing through the ball all the way."))
+                    *_speed_texts(stroke.type, stroke.index, stroke.time_s, unit_value, unit_usual, unit)))
     return cues
+
+
+def _speed_texts(stroke_type: str, index: int, time_s: float, value: float, usual: float,
+                 unit: str) -> tuple[str, str]:
+    """The racket-wrist speed cue's adult and junior sentences (``unit``: torso/s, m/s or mph)."""
+    name = f"{stroke_type} {index}"
+    return (f"{name.capitalize()} at {time_s:.2f} s: racket-wrist speed {value:.1f} {unit} against "
+            f"{usual:.1f} {unit} on your other {stroke_type}s: accelerate through contact.",
+            f"This {stroke_type} ({time_s:.2f} s) was slower than your others ({value:.1f} against "
+            f"{usual:.1f} {unit}). Swing through the ball all the way.")
+
+
+# --- display units -----------------------------------------------------------------------------
+
+UNITS = ("metric", "imperial")
+MPH_PER_M_S = 3600 / 1609.344  # an international mile is 1609.344 m exactly
+# Metric cue units with an imperial counterpart: (unit, factor). Degrees, seconds, ratios and
+# torso-relative units are the same in both systems.
+IMPERIAL = {"m/s": ("mph", MPH_PER_M_S)}
+
+
+def _speed_cue_text(cue: dict, value: float, reference: float, unit: str, junior: bool,
+                    stroke_types: dict[int, str]) -> str | None:
+    index = int(cue["code"].rsplit("_", 1)[1])
+    if index not in stroke_types:
+        return None
+    adult, junior_text = _speed_texts(stroke_types[index], index, cue["time_s"], value, reference, unit)
+    return junior_text if junior else adult
+
+
+# metric -> the function that words a cue of that metric anew from its structured fields
+_RENDERERS = {"racket_wrist_speed": _speed_cue_text}
+
+
+def cues_in_units(cues: list[dict], units: str, *, junior: bool = False,
+                  strokes: list[dict] | None = None) -> list[dict]:
+    """Stored cues (``Cue.to_json``) for display in ``units``.
+
+    Metric: as stored (the analysis words them in metric). Imperial: a cue in a unit with an
+    imperial counterpart gets its value and reference converted and its message worded anew from
+    those fields by the same sentence the analysis used, so no number in prose is rewritten.
+    ``strokes`` (a tennis swing's stored strokes) name the stroke a tennis cue is about.
+    """
+    if units not in UNITS:
+        raise ValueError(f"units must be one of {', '.join(UNITS)}, not {units!r}")
+    if units == "metric":
+        return cues
+    stroke_types = {int(s["index"]): s["type"] for s in strokes or ()}
+    out = []
+    for cue in cues:
+        conversion, render = IMPERIAL.get(cue.get("unit")), _RENDERERS.get(cue.get("metric"))
+        if conversion is None or render is None:
+            out.append(cue)
+            continue
+        unit, factor = conversion
+        value, reference = cue["value"] * factor, cue["reference"] * factor
+        message = render(cue, value, reference, unit, junior, stroke_types)
+        if message is None:  # nothing to word it with: keep the metric original rather than guess
+            out.append(cue)
+            continue
+        out.append({**cue, "value": round(value, 2), "reference": round(reference, 2), "unit": unit,
+                    "message": message})
+    return out
 
 
 def _tennis_cue(junior: bool, code: str, metric: str, value: float, reference: float, unit: str, stroke,

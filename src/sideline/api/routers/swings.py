@@ -1,13 +1,14 @@
 """Swings: analyse an uploaded clip (a job: a golf swing, or the strokes of a tennis clip), list and
 read swings, compare two golf swings, nearest golf swings, an athlete's progress over time. The annotated MP4 is a file: download it with
-``GET /orgs/{org_id}/files/{video_file_id}/content``."""
+``GET /orgs/{org_id}/files/{video_file_id}/content``. Cue texts come in the caller's display units
+(``/me/preferences/display``, or the ``units`` query parameter); the other figures are SI."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Query, Response, status
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from sideline.api.deps import OrgContext, OrgRead, OrgWrite, ServicesDep, SessionDep, get_owned, scoped
+from sideline.api.routers.preferences import load_display
 from sideline.api.schemas import ERROR_RESPONSES, Page, PageDep
 from sideline.errors import InvalidInput, NotFound
 from sideline.jobs import swing as swing_jobs
@@ -101,6 +103,7 @@ class SwingDetail(SwingSummary):
     junior: bool
     metrics: dict[str, Any]
     cues: list[dict[str, Any]]
+    units: Literal["metric", "imperial"] = Field(description="The units the cues are worded in")
     video: dict[str, Any]
     pose: dict[str, Any]
     tennis: TennisOut | None = Field(None, description="Tennis: every stroke with its metrics")
@@ -134,6 +137,7 @@ class ComparisonOut(BaseModel):
     at_events: list[dict[str, Any]]
     frame_map: list[list[int]] = Field(description="[athlete frame, reference frame] pairs, address to finish")
     cues: list[dict[str, Any]]
+    units: Literal["metric", "imperial"] = Field(description="The units the cues are worded in")
 
 
 class NeighbourOut(BaseModel):
@@ -177,6 +181,13 @@ def _golf_only(d: Dataset, what: str) -> None:
         raise InvalidInput(f"{what} works on golf swings (phase by phase); {d.name!r} is a {d.meta['sport']} clip")
 
 
+UnitsQuery = Query(None, description="metric or imperial cue texts; default: the caller's display preference")
+
+
+def _units(session, org: OrgContext, units: str | None) -> str:
+    return units or load_display(session, org.user_id).units
+
+
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
@@ -210,11 +221,17 @@ def list_swings(org: OrgRead, session: SessionDep, page: PageDep,
 
 
 @router.get("/orgs/{org_id}/swings/{swing_id}", response_model=SwingDetail)
-def get_swing(swing_id: uuid.UUID, org: OrgRead, session: SessionDep) -> SwingDetail:
+def get_swing(swing_id: uuid.UUID, org: OrgRead, session: SessionDep,
+              units: Literal["metric", "imperial"] | None = UnitsQuery) -> SwingDetail:
+    from sideline.analytics.swing.feedback import cues_in_units
+
     d = _swing(session, org, swing_id)
     meta = d.meta
+    junior = meta.get("junior", False)
+    chosen = _units(session, org, units)
+    cues = cues_in_units(meta["cues"], chosen, junior=junior, strokes=meta["metrics"].get("strokes"))
     return SwingDetail(**_summary(d), source_file_id=d.source_file_id, playback_speed=meta.get("playback_speed", 1.0),
-                       junior=meta.get("junior", False), metrics=meta["metrics"], cues=meta["cues"],
+                       junior=junior, metrics=meta["metrics"], cues=cues, units=chosen,
                        video=meta.get("video") or {}, pose=meta["pose"],
                        tennis=TennisOut(**meta["metrics"], athlete=meta.get("athlete", "auto"))
                        if meta.get("sport") == "tennis" else None)
@@ -247,10 +264,10 @@ def get_pose(swing_id: uuid.UUID, org: OrgRead, session: SessionDep, services: S
 
 @router.get("/orgs/{org_id}/swings/{swing_id}/compare", response_model=ComparisonOut)
 def compare(swing_id: uuid.UUID, org: OrgRead, session: SessionDep, services: ServicesDep,
-            reference_id: uuid.UUID | None = Query(None, description="The swing to compare against (required)")
-            ) -> ComparisonOut:
+            reference_id: uuid.UUID | None = Query(None, description="The swing to compare against (required)"),
+            units: Literal["metric", "imperial"] | None = UnitsQuery) -> ComparisonOut:
     from sideline.analytics.swing.compare import compare_swings
-    from sideline.analytics.swing.feedback import coaching_cues
+    from sideline.analytics.swing.feedback import coaching_cues, cues_in_units
 
     athlete_ds = _swing(session, org, swing_id)  # an unknown swing is a 404 whatever the query
     if reference_id is None:
@@ -262,6 +279,7 @@ def compare(swing_id: uuid.UUID, org: OrgRead, session: SessionDep, services: Se
     reference = swings.load_features(session, services.blobs, reference_ds)
     result = compare_swings(athlete, reference)
     cues = coaching_cues(athlete, result, junior=athlete_ds.meta.get("junior", False), reference=reference)
+    chosen = _units(session, org, units)
     return ComparisonOut(
         athlete_id=athlete_ds.id, reference_id=reference_ds.id, similarity=round(result.similarity, 4),
         mean_cost=round(result.mean_cost, 4), angles=list(result.angles),
@@ -273,7 +291,8 @@ def compare(swing_id: uuid.UUID, org: OrgRead, session: SessionDep, services: Se
         at_events=[{"event": e.event, "angle": e.angle, "athlete": _finite(round(e.athlete, 2)),
                     "reference": _finite(round(e.reference, 2)), "difference": _finite(round(e.difference, 2)),
                     "athlete_frame": e.athlete_frame, "reference_frame": e.reference_frame} for e in result.at_events],
-        frame_map=result.reference_frame_for().tolist(), cues=[c.to_json() for c in cues])
+        frame_map=result.reference_frame_for().tolist(), units=chosen,
+        cues=cues_in_units([c.to_json() for c in cues], chosen))
 
 
 @router.get("/orgs/{org_id}/swings/{swing_id}/nearest", response_model=list[NeighbourOut])

@@ -4,6 +4,7 @@ import { useEffect, useRef } from "react";
 import { Link, useParams } from "react-router-dom";
 import { useOrg } from "../../components/Shell";
 import { Alert, PageHeader, Spinner } from "../../components/ui";
+import { useSession } from "../../state/session";
 import { useLoad } from "../football/common";
 import { ANGLE_LABELS, EVENT_LABELS, compareSwings, fmt, getSwing, type Comparison } from "./api";
 import { CueList } from "./SwingPage";
@@ -31,7 +32,8 @@ export function ComparePage() {
   const { swingId = "", referenceId = "" } = useParams();
   const athlete = useLoad(() => getSwing(orgId, swingId), [orgId, swingId]);
   const reference = useLoad(() => getSwing(orgId, referenceId), [orgId, referenceId]);
-  const comparison = useLoad(() => compareSwings(orgId, swingId, referenceId), [orgId, swingId, referenceId]);
+  const { units } = useSession();
+  const comparison = useLoad(() => compareSwings(orgId, swingId, referenceId, units), [orgId, swingId, referenceId, units]);
   const athleteVideo = useVideoUrl(orgId, athlete.data?.video_file_id);
   const referenceVideo = useVideoUrl(orgId, reference.data?.video_file_id);
   const left = useRef<HTMLVideoElement>(null);

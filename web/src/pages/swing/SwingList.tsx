@@ -5,7 +5,9 @@ import { api, call } from "../../api/client";
 import { useOrg } from "../../components/Shell";
 import { Alert, PageHeader, Pager, Spinner } from "../../components/ui";
 import { formatBytes, formatRelative } from "../../lib/format";
+import { fromFeetAndInches } from "../../lib/units";
 import { usePagedList } from "../../lib/usePagedList";
+import { useSession } from "../../state/session";
 import { UploadProgressList, useUploadThenJob } from "../../state/uploadJob";
 import { JobProgress, useLoad } from "../football/common";
 import { fmt, listSwings, startAnalysis, strokeSummary } from "./api";
@@ -74,7 +76,10 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
   const [file, setFile] = useState<File | null>(null);
   const [sport, setSport] = useState<"golf" | "tennis">("golf");
   const [player, setPlayer] = useState<"auto" | "near" | "far">("auto");
+  const { units } = useSession();
   const [heightCm, setHeightCm] = useState("");
+  const [heightFt, setHeightFt] = useState("");
+  const [heightIn, setHeightIn] = useState("");
   const [athleteId, setAthleteId] = useState("");
   const [club, setClub] = useState("");
   const [handedness, setHandedness] = useState("auto");
@@ -83,11 +88,14 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
 
   async function submit() {
     if (!file) return;
-    const height = Number(heightCm) / 100;
+    const height = units === "imperial"
+      ? (heightFt || heightIn ? fromFeetAndInches(Number(heightFt || 0), Number(heightIn || 0)) : 0)
+      : (heightCm ? Number(heightCm) / 100 : 0);
     await run([file], ([stored]) => startAnalysis(orgId, {
       file_id: stored.id, athlete_id: athleteId || undefined, sport, club: club.trim() || undefined, handedness,
       playback_speed: 1 / Number(slowMotion),
-      ...(sport === "tennis" ? { athlete: player, athlete_height_m: heightCm && height > 0 ? height : undefined } : {}),
+      // The API takes metres (it checks the range and names a bad value); speeds come back in m/s.
+      ...(sport === "tennis" ? { athlete: player, athlete_height_m: height > 0 ? height : undefined } : {}),
     }));
   }
 
@@ -137,10 +145,20 @@ function UploadPanel({ orgId, onAnalysed }: { orgId: string; onAnalysed: () => v
               <option value="near">near player</option><option value="far">far player</option>
             </select>
           </label>
-          <label className="field">
-            <span>Player height (cm, optional: speeds in m/s)</span>
-            <input type="number" min={80} max={250} value={heightCm} onChange={(e) => setHeightCm(e.target.value)} />
-          </label>
+          {units === "imperial" ? (
+            <fieldset className="field" style={{ border: 0, padding: 0, margin: 0 }}>
+              <span>Player height (feet and inches, optional: speeds in mph)</span>
+              <span className="row">
+                <input type="number" min={2} max={8} value={heightFt} onChange={(e) => setHeightFt(e.target.value)} aria-label="feet" data-testid="swing-height-ft" style={{ width: "5rem" }} /> ft
+                <input type="number" min={0} max={11} value={heightIn} onChange={(e) => setHeightIn(e.target.value)} aria-label="inches" data-testid="swing-height-in" style={{ width: "5rem" }} /> in
+              </span>
+            </fieldset>
+          ) : (
+            <label className="field">
+              <span>Player height (cm, optional: speeds in m/s)</span>
+              <input type="number" min={80} max={250} value={heightCm} onChange={(e) => setHeightCm(e.target.value)} data-testid="swing-height-cm" />
+            </label>
+          )}
         </div>
       )}
       {busy ? <UploadProgressList uploads={uploads} /> : file && <p className="muted small">{file.name} · {formatBytes(file.size)}</p>}

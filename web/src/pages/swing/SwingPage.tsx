@@ -6,6 +6,8 @@ import { errorMessage } from "../../api/client";
 import { useOrg } from "../../components/Shell";
 import { Alert, Badge, InlineConfirm, PageHeader, Spinner } from "../../components/ui";
 import { saveBlob } from "../../lib/download";
+import { speedIn, speedUnit, type Units } from "../../lib/units";
+import { useSession } from "../../state/session";
 import { useLoad } from "../football/common";
 import { ANGLE_LABELS, EVENT_LABELS, STROKE_LABELS, deleteSwing, fmt, getSwing, nearestSwings, strokeSummary, type Cue, type TennisOut } from "./api";
 import { frameTime, useVideoUrl } from "./useVideo";
@@ -14,7 +16,8 @@ export function SwingPage() {
   const { orgId } = useOrg();
   const { swingId = "" } = useParams();
   const navigate = useNavigate();
-  const swing = useLoad(() => getSwing(orgId, swingId), [orgId, swingId]);
+  const { units } = useSession();
+  const swing = useLoad(() => getSwing(orgId, swingId, units), [orgId, swingId, units]);
   const sport = swing.data?.sport;
   // Nearest swings and comparison align golf swings phase by phase; tennis clips have neither.
   const nearest = useLoad(async () => (sport === "golf" ? nearestSwings(orgId, swingId) : []), [orgId, swingId, sport]);
@@ -70,7 +73,7 @@ export function SwingPage() {
           </div>
         </div>
         <div style={{ flex: "1 1 320px" }}>
-          {tennis ? <StrokeTable tennis={tennis} onPick={seek} /> : (
+          {tennis ? <StrokeTable tennis={tennis} onPick={seek} units={units} /> : (
           <div className="card">
             <h2>Tempo</h2>
             <p data-testid="swing-tempo">
@@ -130,8 +133,8 @@ export function CueList({ cues, onPick, empty }: { cues: Cue[]; onPick?: (frame:
 }
 
 /** Every stroke of a tennis clip; a stroke's time seeks the video to its contact frame. */
-export function StrokeTable({ tennis, onPick }: { tennis: TennisOut; onPick: (frame: number) => void }) {
-  const metres = tennis.metres_per_torso !== null;
+export function StrokeTable({ tennis, onPick, units }: { tennis: TennisOut; onPick: (frame: number) => void; units: Units }) {
+  const metres = tennis.metres_per_torso !== null; // a height was given: speeds in m/s (or mph), else torso lengths/s
   return (
     <div className="card" data-testid="tennis-strokes">
       <h2>Strokes</h2>
@@ -139,7 +142,7 @@ export function StrokeTable({ tennis, onPick }: { tennis: TennisOut; onPick: (fr
       <div className="table-wrap">
         <table className="table">
           <thead>
-            <tr><th>#</th><th>Stroke</th><th>Contact</th><th>Racket wrist ({metres ? "m/s" : "torso/s"})</th><th>Stance</th><th>Trunk rotation</th></tr>
+            <tr><th>#</th><th>Stroke</th><th>Contact</th><th>Racket wrist ({metres ? speedUnit(units) : "torso/s"})</th><th>Stance</th><th>Trunk rotation</th></tr>
           </thead>
           <tbody>
             {tennis.strokes.map((st) => (
@@ -151,7 +154,7 @@ export function StrokeTable({ tennis, onPick }: { tennis: TennisOut; onPick: (fr
                     {st.time_s.toFixed(2)} s
                   </button>
                 </td>
-                <td>{fmt(metres ? st.speed_m_s : st.speed_torso_s)}</td>
+                <td data-testid="tennis-stroke-speed">{fmt(metres ? (st.speed_m_s === null ? null : speedIn(st.speed_m_s, units)) : st.speed_torso_s)}</td>
                 <td>{st.stance ?? "—"}</td>
                 <td>{st.trunk_rotation_deg === null ? "—" : `${fmt(st.trunk_rotation_deg, 0)}°`}</td>
               </tr>

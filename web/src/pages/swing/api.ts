@@ -4,6 +4,7 @@
 import { api, call } from "../../api/client";
 import type { paths } from "../../api/schema";
 import type { Job } from "../../api/types";
+import type { Units } from "../../lib/units";
 import type { Page } from "../../lib/usePagedList";
 
 type SwingGet = paths["/api/v1/orgs/{org_id}/swings/{swing_id}"]["get"]["responses"][200]["content"]["application/json"];
@@ -29,6 +30,8 @@ export interface SwingMetrics {
 }
 export interface SwingDetail extends SwingSummary {
   source_file_id: string | null; playback_speed: number; junior: boolean; metrics: SwingMetrics; cues: Cue[];
+  /** The units the cue texts are worded in (the other figures are SI). */
+  units: Units;
   video: { file_id?: string; frames?: number; fps?: number; width?: number; height?: number };
   pose: Record<string, unknown>;
   tennis?: TennisOut | null;
@@ -43,6 +46,7 @@ export interface Comparison {
   at_events: { event: string; angle: string; athlete: number | null; reference: number | null; difference: number | null; athlete_frame: number; reference_frame: number }[];
   frame_map: [number, number][];
   cues: Cue[];
+  units: Units;
 }
 export interface Neighbour { swing: SwingSummary; distance: number }
 export interface ProgressPoint {
@@ -71,13 +75,15 @@ export const listSwings = (orgId: string, limit: number, offset: number, athlete
 export const startAnalysis = (orgId: string, body: AnalyseRequest) =>
   call(client.POST("/api/v1/orgs/{org_id}/swings/analyse", { params: { path: { org_id: orgId } }, body })) as Promise<Job>;
 
-export const getSwing = (orgId: string, swingId: string) => get<SwingDetail>(SWING, { path: { org_id: orgId, swing_id: swingId } });
+/** ``units`` words the cues; left out, the server uses the user's display preference. */
+export const getSwing = (orgId: string, swingId: string, units?: Units) =>
+  get<SwingDetail>(SWING, { path: { org_id: orgId, swing_id: swingId }, query: { units } });
 
 export const deleteSwing = (orgId: string, swingId: string) =>
   call(client.DELETE(SWING, { params: { path: { org_id: orgId, swing_id: swingId } } })).then(() => undefined);
 
-export const compareSwings = (orgId: string, swingId: string, referenceId: string) =>
-  get<Comparison>(`${SWING}/compare`, { path: { org_id: orgId, swing_id: swingId }, query: { reference_id: referenceId } });
+export const compareSwings = (orgId: string, swingId: string, referenceId: string, units?: Units) =>
+  get<Comparison>(`${SWING}/compare`, { path: { org_id: orgId, swing_id: swingId }, query: { reference_id: referenceId, units } });
 
 export const nearestSwings = (orgId: string, swingId: string, k = 5) =>
   get<Neighbour[]>(`${SWING}/nearest`, { path: { org_id: orgId, swing_id: swingId }, query: { k } });
