@@ -43,6 +43,9 @@ def apply_event(snapshot: dict[str, Any], event: str, data: dict[str, Any]) -> d
         if "snapshot" in data:
             snapshot = data["snapshot"]
         snapshot["replay"] = {"state": data["state"], "speed": data["speed"]}
+    elif event == "deltas":  # the deltas of one feed message, in order
+        for delta in data["deltas"]:
+            snapshot = apply_event(snapshot, "delta", delta)
     elif event == "commentary":
         snapshot["commentary"] = [*snapshot.get("commentary", []), *data["lines"]]
     elif event == "win_probability":

@@ -112,4 +112,6 @@ def test_late_join_and_reconnect_rebuild_the_final_state(client, account, other_
             state = apply_event(state, e["event"], e["data"])
         assert comparable(state) == comparable(final)
     kinds = {e["data"].get("kind") for e in events if e["event"] == "delta"}
+    kinds |= {d["kind"] for e in events if e["event"] == "deltas" for d in e["data"]["deltas"]}
+    assert any(e["event"] == "deltas" and len(e["data"]["deltas"]) > 1 for e in events)  # a message's deltas, one event
     assert {"driver", "lap", "session", "classification", "pit_stop"} <= kinds

@@ -2,8 +2,8 @@
 
 One ``SessionRunner`` per session being played: raw lines go through the live path
 (``sideline.ingest.f1.live_messages``, paced by ``ReplayClock``), every message through
-``SessionState.apply``, every delta to the public channel ``public:f1:<session_id>`` as one
-``delta`` event. Applying and publishing happen under one lock, and ``snapshot()`` takes the
+``SessionState.apply``, its deltas to the public channel ``public:f1:<session_id>`` as one
+``delta`` (or ``deltas``) event. Applying and publishing happen under one lock, and ``snapshot()`` takes the
 same lock, so a snapshot's ``seq`` is always the channel seq of the last event it includes:
 a client that loads it and subscribes with ``since=seq`` gets exactly the deltas after it.
 
@@ -12,6 +12,8 @@ Channel events:
 - ``replay``: ``{"state": "running"|"paused"|"finished"|"stopped"|"failed", "speed", "seq"}``; when a run
   starts it also carries ``snapshot`` (the empty initial state), which replaces the client's;
 - ``delta``: a ``SessionState`` delta (docs/motorsport.md) whose ``seq`` is the channel seq;
+- ``deltas``: ``{"seq", "deltas": [...]}``, the deltas of one feed message when it made several,
+  applied in order (each carries the event's ``seq``);
 - ``commentary``: ``{"seq", "t", "lap", "lines"}``, the commentary lines new since the last one
   (both styles in ``texts``, with the data and source rows that caused them);
 - ``win_probability``: ``{"seq", "lap", "prior", "probabilities": {number: p}}``, one per settled lap
@@ -122,9 +124,14 @@ class SessionRunner:
         self._send("replay", {"state": self.status, "speed": self.speed, "seq": self.seq + 1, **extra})
 
     def _publish_deltas(self, deltas: list[dict[str, Any]]) -> None:
-        for delta in deltas:
-            # Numbered by the channel, so snapshot seq, delta seq and ``since`` share one scale.
-            self._send("delta", {**delta, "seq": self.seq + 1})
+        # Numbered by the channel, so snapshot seq, delta seq and ``since`` share one scale.
+        if len(deltas) == 1:
+            self._send("delta", {**deltas[0], "seq": self.seq + 1})
+        elif deltas:
+            # The deltas of one message go out as one event: one frame per client instead of one
+            # per delta, so the last of a burst does not wait for the fan-out of the others.
+            seq = self.seq + 1
+            self._send("deltas", {"seq": seq, "deltas": [{**delta, "seq": seq} for delta in deltas]})
 
     # -- running ---------------------------------------------------------------------------
 

@@ -35,6 +35,21 @@ describe("live timing", () => {
     expect(bestLapMark(s.drivers["5"], s.fastest_lap)).toBe("");
   });
 
+  it("applies the deltas of one message published as one event, in order", () => {
+    let s = snapshot(10);
+    s = applyEvent(s, "deltas", {
+      seq: 11,
+      deltas: [
+        { seq: 11, kind: "driver", driver: "44", set: { position: 1 } },
+        { seq: 11, kind: "driver", driver: "5", set: { position: 2 } },
+        { seq: 11, kind: "session", set: { lap: 7 } },
+      ],
+    });
+    expect(s.seq).toBe(11);
+    expect(runningOrder(s).map((d) => d.tla)).toEqual(["HAM", "VET"]);
+    expect(s.session.lap).toBe(7);
+  });
+
   it("holds events until the snapshot, skips what it already has, and applies the rest in order", () => {
     const feed = new TimingFeed();
     feed.event(delta(12, { kind: "session", set: { lap: 5 } }));

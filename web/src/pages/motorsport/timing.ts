@@ -113,6 +113,12 @@ export function applyEvent(snapshot: Snapshot, event: string, data: Record<strin
     next.seq = data.seq as number;
     return next;
   }
+  if (event === "deltas") {
+    // The deltas of one feed message, published as one event.
+    for (const delta of (data.deltas as Record<string, unknown>[] | undefined) ?? []) snapshot = applyEvent(snapshot, "delta", delta);
+    snapshot.seq = data.seq as number;
+    return snapshot;
+  }
   if (event === "commentary") {
     snapshot.commentary = [...(snapshot.commentary ?? []), ...((data.lines as PushedLine[] | undefined) ?? [])];
     snapshot.seq = data.seq as number;
