@@ -326,7 +326,7 @@ def serve(host: Optional[str] = None, port: Optional[int] = None, workers: int =
     port = port or s.port
     typer.echo(f"Sideline {__version__} on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run("sideline.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                reload=reload, log_config=None, proxy_headers=True,
+                reload=reload, log_config=None, proxy_headers=True, ws_per_message_deflate=s.ws_compression,
                 access_log=False)  # sideline.access logs each request with its route and request id
 
 

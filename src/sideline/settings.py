@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: StrList = []
+    # permessage-deflate on WebSockets: off by default. Live deltas are a few hundred bytes, and
+    # deflate runs once per frame per connection: at 1,000 clients it was half the server's CPU
+    # for little saved bandwidth (docs/benchmarks.md, F1 live latency).
+    ws_compression: bool = False
 
     mail_backend: Literal["log", "smtp"] = "log"
     smtp_url: str | None = None
