@@ -71,11 +71,11 @@ class SessionRunner:
                  on_checkpoint: Callable[[SessionRunner], None] | None = None,
                  checkpoint_s: float = CHECKPOINT_S, control_poll_s: float = CONTROL_POLL_S,
                  on_lap: Callable[[SessionRunner, int], None] | None = None, analyse: bool = True,
-                 prior: Callable[[dict[str, Any]], Mapping[str, float]] | None = None):
+                 prior: Callable[[dict[str, Any]], tuple[Mapping[str, float], str]] | None = None):
         """``on_lap(runner, lap)``: called (outside the lock, in the replay loop: keep it short)
         each time the leader completes a lap. ``analyse``: publish commentary and win probability
-        (``LiveAnalysis``); ``prior(snapshot)``: pre-race win chances per car number seeding it
-        (default: the starting grid, ``grid_prior``)."""
+        (``LiveAnalysis``); ``prior(snapshot)``: pre-race win chances per car number seeding it and
+        where they came from, e.g. a model version (default: the starting grid, ``grid_prior``)."""
         self.session_id = session_id
         self.channel = channel_of(session_id)
         self.state = SessionState()
@@ -237,14 +237,15 @@ class LiveAnalysis:
     race settled (the last lap's probabilities, the winner, the classification's retirements).
     """
 
-    def __init__(self, runner: SessionRunner, prior: Callable[[dict[str, Any]], Mapping[str, float]] | None = None):
+    def __init__(self, runner: SessionRunner,
+                 prior: Callable[[dict[str, Any]], tuple[Mapping[str, float], str]] | None = None):
         self.runner = runner
         self._prior = prior
         self._thread: threading.Thread | None = None
         self._told: set[str] = set()
         self._phrasers: dict[str, commentary.Phraser] = {}
         self._win: LiveWinProbability | None = None
-        self._prior_source = "grid" if prior is None else "model"
+        self._prior_source = "grid"
         self.lines: list[dict[str, Any]] = []  # every line published, for the snapshot
         self.win_laps: list[dict[str, Any]] = []
         self.runs = self.skipped = self.failures = 0
@@ -333,8 +334,11 @@ class LiveAnalysis:
         out = []
         if self._win is None:
             drivers = snapshot["drivers"]
-            prior = dict(self._prior(snapshot)) if self._prior is not None else grid_prior(
-                {number: d.get("grid_position") for number, d in drivers.items()})
+            if self._prior is not None:
+                chances, self._prior_source = self._prior(snapshot)
+                prior = dict(chances)
+            else:
+                prior = grid_prior({number: d.get("grid_position") for number, d in drivers.items()})
             if not prior:
                 return []
             self._win = LiveWinProbability(prior, int(total))

@@ -157,7 +157,7 @@ class FeedParser:
         if not isinstance(data, dict):
             self.skip("not_an_object", stream, type(data).__name__)
             return None
-        when = _parse_utc(utc)
+        when = parse_utc(utc)
         if when is None:
             self.skip("bad_timestamp", stream, str(utc)[:40])
             return None
@@ -166,7 +166,8 @@ class FeedParser:
         return FeedMessage((when - self.utc_origin).total_seconds(), stream.removesuffix(".z"), data)
 
 
-def _parse_utc(text: Any) -> dt.datetime | None:
+def parse_utc(text: Any) -> dt.datetime | None:
+    """A SignalR UTC stamp (``2018-04-29T12:13:42.1234567Z``, up to 7 decimals) as an aware datetime, or None."""
     if not isinstance(text, str) or not text:
         return None
     try:
