@@ -61,6 +61,7 @@ import httpx
 import websockets
 from websockets.exceptions import ConnectionClosedOK, InvalidStatus, WebSocketException
 
+from sideline.core.feed_values import DELETED, json_copy, merge_delta
 from sideline.errors import ServiceUnavailable
 from sideline.ingest.f1.parsing import parse_utc
 
@@ -362,46 +363,17 @@ class SignalRClient:
     def _merge(self, stream: str, data: Any) -> None:
         current = self._mirror.get(stream)
         if isinstance(data, dict) and isinstance(current, dict):
-            merge(current, data)
+            merge_delta(current, data)
         else:
-            self._mirror[stream] = _copy(data)
+            self._mirror[stream] = json_copy(data)
         if stream == "SessionStatus" and isinstance(data, dict) and data.get("Status") == ENDED_STATUS:
             self.ended = True
 
 
-# -- SignalR's merge rules, and their inverse -----------------------------------------------
-
-DELETED = "_deleted"
-
-
-def merge(state: dict[str, Any], delta: dict[str, Any]) -> None:
-    """Merge a SignalR delta in place: dicts recursively, a dict patches a list by index,
-    ``_deleted`` removes keys (the rules ``SessionState`` applies)."""
-    for key, value in delta.items():
-        if key == DELETED:
-            for gone in value if isinstance(value, list) else [value]:
-                state.pop(str(gone), None)
-            continue
-        current = state.get(key)
-        if isinstance(value, dict) and isinstance(current, dict):
-            merge(current, value)
-        elif isinstance(value, dict) and isinstance(current, list):
-            for index, item in value.items():
-                if index == DELETED or not index.isdigit():
-                    continue
-                i = int(index)
-                while len(current) <= i:
-                    current.append({})
-                if isinstance(item, dict) and isinstance(current[i], dict):
-                    merge(current[i], item)
-                else:
-                    current[i] = _copy(item)
-        else:
-            state[key] = _copy(value)
-
+# -- the inverse of SignalR's merge rules (``sideline.core.feed_values.merge_delta``) --------
 
 def _diff(old: Any, new: Any) -> Any:
-    """The delta that ``merge`` turns ``old`` into ``new`` with, or ``_SAME``."""
+    """The delta that ``merge_delta`` turns ``old`` into ``new`` with, or ``_SAME``."""
     if old == new:
         return _SAME
     if isinstance(old, dict) and isinstance(new, dict):
@@ -422,14 +394,6 @@ def _diff(old: Any, new: Any) -> Any:
                 patch[str(i)] = change
         return patch
     return new
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 # -- helpers ----------------------------------------------------------------------------------
