@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -195,12 +196,8 @@ def import_command(
     name: Optional[str] = typer.Option(None, help="Match name (default: teams and date)"),
 ) -> None:
     """Import a football match from local files (runs the same job as an upload through the API)."""
-    from sqlalchemy import select
-
     from sideline.errors import SidelineError
     from sideline.jobs.football import import_local_files
-    from sideline.services import build_services
-    from sideline.storage.models import Job, Organisation
 
     paths: dict[str, object] = {}
     for item in files:
@@ -214,28 +211,48 @@ def import_command(
             paths[role] = [*(previous if isinstance(previous, list) else [previous]), path]
         else:
             paths[role] = path
+    with _org_services(org) as (services, org_id):
+        try:
+            job_id, _ = import_local_files(services, org_id, provider, paths, name=name)
+        except SidelineError as exc:
+            fail(exc.message)
+        result = _finished_job_result(services, job_id)
+        typer.echo(f"imported {result.get('name')} as match {result.get('match_id')}")
+
+
+@contextlib.contextmanager
+def _org_services(org: str):
+    """A process's services for a CLI import into the organisation with slug ``org`` (an embedded
+    install is migrated first), and that organisation's id."""
+    from sqlalchemy import select
+
+    from sideline.services import build_services
+    from sideline.storage.migrate import upgrade
+    from sideline.storage.models import Organisation
+
     services = build_services(settings(), start_runner=False)
     try:
-        from sideline.storage.migrate import upgrade
-
         if settings().is_embedded:
             upgrade(services.db.engine)
         with services.db.session() as session:
             org_id = session.scalar(select(Organisation.id).where(Organisation.slug == org))
         if org_id is None:
             fail(f"no organisation with slug {org!r}")
-        try:
-            job_id, _ = import_local_files(services, org_id, provider, paths, name=name)
-        except SidelineError as exc:
-            fail(exc.message)
-        with services.db.session() as session:
-            job = session.get(Job, job_id)
-            state, error, result = job.state.value, job.error, job.result
-        if state != "succeeded":
-            fail(f"import failed: {error}")
-        typer.echo(f"imported {result.get('name')} as match {result.get('match_id')}")
+        yield services, org_id
     finally:
         services.close()
+
+
+def _finished_job_result(services, job_id) -> dict:
+    """The result of a job run in this process, or one line naming why it failed."""
+    from sideline.storage.models import Job
+
+    with services.db.session() as session:
+        job = session.get(Job, job_id)
+        state, error, result = job.state.value, job.error, job.result or {}
+    if state != "succeeded":
+        fail(f"import failed: {error}")
+    return result
 
 
 @f1_app.command("fetch")
@@ -275,35 +292,18 @@ def f1_fetch(
 
 def _import_f1_files(org: str, files: list[Path]) -> None:
     """Register the files as uploads of the organisation and run the F1 import job in this process."""
-    from sqlalchemy import select
-
     from sideline.jobs.execution import execute
     from sideline.jobs.f1 import IMPORT_JOB
     from sideline.jobs.football import store_local_file
     from sideline.jobs.service import create_job
-    from sideline.services import build_services
-    from sideline.storage.migrate import upgrade
-    from sideline.storage.models import Job, Organisation
 
-    services = build_services(settings(), start_runner=False)
-    try:
-        if settings().is_embedded:
-            upgrade(services.db.engine)
+    with _org_services(org) as (services, org_id):
         with services.db.session() as session:
-            org_id = session.scalar(select(Organisation.id).where(Organisation.slug == org))
-            if org_id is None:
-                fail(f"no organisation with slug {org!r}")
             ids = [str(store_local_file(session, services.blobs, org_id, f).id) for f in files]
             job_id = create_job(session, org_id, IMPORT_JOB, {"files": ids}, max_attempts=1).id
         execute(services.job_env, job_id, "cli")
-        with services.db.session() as session:
-            job = session.get(Job, job_id)
-            state, error, result = job.state.value, job.error, job.result or {}
-        if state != "succeeded":
-            fail(f"import failed: {error}")
+        result = _finished_job_result(services, job_id)
         typer.echo(f"imported {result.get('name') or 'the session'} as F1 session {result.get('session_id')}")
-    finally:
-        services.close()
 
 
 @app.command()
