@@ -161,13 +161,7 @@ class SignalRClient:
         return self.stop is not None and self.stop.is_set()
 
     async def _sleep(self, seconds: float) -> None:
-        if self.stop is None:
-            await asyncio.sleep(seconds)
-            return
-        try:
-            await asyncio.wait_for(self.stop.wait(), seconds)
-        except TimeoutError:
-            pass
+        await sleep_unless_stopped(self.stop, seconds)
 
     # -- one connection ----------------------------------------------------------------------
 
@@ -397,6 +391,17 @@ def _diff(old: Any, new: Any) -> Any:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+async def sleep_unless_stopped(stop: asyncio.Event | None, seconds: float) -> None:
+    """Sleep ``seconds``, or less when ``stop`` is set meanwhile (the live clients' waits)."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
 
 def _body(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)

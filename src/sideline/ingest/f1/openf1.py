@@ -48,7 +48,7 @@ from typing import Any
 
 import httpx
 
-from sideline.ingest.f1.live_signalr import LOUD_LOGS, LiveFeedUnavailable, _body, _describe, _line
+from sideline.ingest.f1.live_signalr import LOUD_LOGS, LiveFeedUnavailable, _body, _describe, _line, sleep_unless_stopped
 from sideline.ingest.f1.parsing import parse_utc
 
 log = logging.getLogger(__name__)
@@ -139,13 +139,7 @@ class OpenF1Client:
         return self.stop is not None and self.stop.is_set()
 
     async def _sleep(self, seconds: float) -> None:
-        if self.stop is None:
-            await asyncio.sleep(seconds)
-            return
-        try:
-            await asyncio.wait_for(self.stop.wait(), seconds)
-        except TimeoutError:
-            pass
+        await sleep_unless_stopped(self.stop, seconds)
 
     async def _get(self, endpoint: str, *filters: str) -> list[dict[str, Any]]:
         # OpenF1 reads comparison filters literally ("date>2023-..."), so the query is built by hand.
